@@ -1,0 +1,3 @@
+"""catalyst: learning progress from the command line."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from catalyst_cli.main import main
+
+main()

@@ -1,0 +1,377 @@
+"""The catalogue: loading it from JSON or TOML, listing it, and resolving names given by users."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalyst_cli.db.models import Competency, LearningModule, Quiz
+from catalyst_cli.db.upsert import dialect_insert
+from catalyst_cli.errors import InputError, NotFoundError, unknown
+
+DEFAULT_PASS_PERCENT = 70
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One question of a quiz."""
+
+    id: str
+    prompt: str
+    choices: tuple[Any, ...]
+    answer: Any
+
+
+@dataclass(frozen=True)
+class QuizSpec:
+    """A quiz as the catalogue file gives it."""
+
+    slug: str
+    title: str
+    pass_percent: int
+    questions: tuple[QuestionSpec, ...] | None
+
+
+@dataclass(frozen=True)
+class ModuleSpec:
+    """A module as the catalogue file gives it."""
+
+    slug: str
+    title: str
+    quizzes: tuple[QuizSpec, ...]
+
+
+@dataclass(frozen=True)
+class CompetencySpec:
+    """A competency as the catalogue file gives it."""
+
+    slug: str
+    title: str
+    modules: tuple[ModuleSpec, ...]
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """How much a catalogue load upserted."""
+
+    competencies: int
+    modules: int
+    quizzes: int
+
+
+def read_catalog_file(path: Path) -> tuple[CompetencySpec, ...]:
+    """Read and validate a catalogue file (JSON, or TOML by its `.toml` extension)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise NotFoundError(f"cannot read catalogue {str(path)!r}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            data = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    return parse_catalog(data, source=str(path))
+
+
+def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{where}: {key!r} must be a non-empty string")
+    return value.strip()
+
+
+def _items(obj: Mapping[str, Any], key: str, where: str, *, required: bool) -> list[Any]:
+    value = obj.get(key, None if required else [])
+    if not isinstance(value, list):
+        raise InputError(f"{where}: {key!r} must be a list")
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise InputError(f"{where}: {key}[{i}] must be an object")
+    return value
+
+
+def _slug(obj: Mapping[str, Any], where: str) -> str:
+    slug = _text(obj, "slug", where)
+    if "/" in slug or slug.isdigit() or any(c.isspace() for c in slug):
+        raise InputError(f"{where}: invalid slug {slug!r} (no '/', spaces, or digits only)")
+    return slug
+
+
+def _quiz(obj: Mapping[str, Any], where: str) -> QuizSpec:
+    slug = _slug(obj, where)
+    where = f"{where} quiz {slug!r}"
+    pass_percent = obj.get("pass_percent", DEFAULT_PASS_PERCENT)
+    if isinstance(pass_percent, bool) or not isinstance(pass_percent, int):
+        raise InputError(f"{where}: pass_percent must be a whole number, not {pass_percent!r}")
+    if not 0 <= pass_percent <= 100:
+        raise InputError(f"{where}: pass_percent {pass_percent} is not between 0 and 100")
+    questions: tuple[QuestionSpec, ...] | None = None
+    if "questions" in obj:
+        seen: set[str] = set()
+        parsed = []
+        for q in _items(obj, "questions", where, required=True):
+            if "id" not in q or isinstance(q["id"], bool | dict | list):
+                raise InputError(f"{where}: every question needs an 'id'")
+            qid = str(q["id"])
+            if qid in seen:
+                raise InputError(f"{where}: duplicate question id {qid!r}")
+            seen.add(qid)
+            if "answer" not in q:
+                raise InputError(f"{where}: question {qid!r} has no 'answer'")
+            choices = q.get("choices", [])
+            if not isinstance(choices, list):
+                raise InputError(f"{where}: question {qid!r}: 'choices' must be a list")
+            if choices and q["answer"] not in choices:
+                raise InputError(f"{where}: question {qid!r}: the answer is not among its choices")
+            parsed.append(QuestionSpec(qid, str(q.get("prompt", "")), tuple(choices), q["answer"]))
+        questions = tuple(parsed) or None
+    return QuizSpec(slug, _text(obj, "title", where), pass_percent, questions)
+
+
+def parse_catalog(data: Any, *, source: str = "catalogue") -> tuple[CompetencySpec, ...]:
+    """Validate the catalogue's structure: `{"competencies": [...]}` with unique slugs."""
+    if not isinstance(data, dict) or "competencies" not in data:
+        raise InputError(f"{source}: the top level must be an object with 'competencies'")
+    competencies: list[CompetencySpec] = []
+    comp_slugs: set[str] = set()
+    quiz_slugs: set[str] = set()
+    for c in _items(data, "competencies", source, required=True):
+        cslug = _slug(c, f"{source}: competency")
+        if cslug in comp_slugs:
+            raise InputError(f"{source}: duplicate competency slug {cslug!r}")
+        comp_slugs.add(cslug)
+        where = f"{source}: competency {cslug!r}"
+        modules: list[ModuleSpec] = []
+        module_slugs: set[str] = set()
+        for m in _items(c, "modules", where, required=True):
+            mslug = _slug(m, f"{where} module")
+            if mslug in module_slugs:
+                raise InputError(f"{where}: duplicate module slug {mslug!r}")
+            module_slugs.add(mslug)
+            mwhere = f"{source}: module {cslug}/{mslug}"
+            quizzes = tuple(_quiz(q, mwhere) for q in _items(m, "quizzes", mwhere, required=False))
+            for q in quizzes:
+                if q.slug in quiz_slugs:
+                    raise InputError(f"{source}: duplicate quiz slug {q.slug!r}")
+                quiz_slugs.add(q.slug)
+            modules.append(ModuleSpec(mslug, _text(m, "title", mwhere), quizzes))
+        competencies.append(CompetencySpec(cslug, _text(c, "title", where), tuple(modules)))
+    return tuple(competencies)
+
+
+def load_catalog(session: Session, competencies: tuple[CompetencySpec, ...]) -> LoadSummary:
+    """Upsert the catalogue by slug, positions in file order; nothing absent is deleted.
+
+    A quiz's slug is its identity, so a quiz moved to another module in the file moves.
+    """
+    n_modules = n_quizzes = 0
+    for cpos, comp in enumerate(competencies, 1):
+        ins = dialect_insert(session, Competency)
+        comp_id = session.execute(
+            ins.values(slug=comp.slug, title=comp.title, position=cpos)
+            .on_conflict_do_update(
+                index_elements=["slug"], set_={"title": comp.title, "position": cpos}
+            )
+            .returning(Competency.id)
+        ).scalar_one()
+        for mpos, mod in enumerate(comp.modules, 1):
+            ins = dialect_insert(session, LearningModule)
+            module_id = session.execute(
+                ins.values(competency_id=comp_id, slug=mod.slug, title=mod.title, position=mpos)
+                .on_conflict_do_update(
+                    index_elements=["competency_id", "slug"],
+                    set_={"title": mod.title, "position": mpos},
+                )
+                .returning(LearningModule.id)
+            ).scalar_one()
+            n_modules += 1
+            for qpos, quiz in enumerate(mod.quizzes, 1):
+                questions = (
+                    None
+                    if quiz.questions is None
+                    else [
+                        {
+                            "id": q.id,
+                            "prompt": q.prompt,
+                            "choices": list(q.choices),
+                            "answer": q.answer,
+                        }
+                        for q in quiz.questions
+                    ]
+                )
+                values = {
+                    "module_id": module_id,
+                    "title": quiz.title,
+                    "pass_percent": quiz.pass_percent,
+                    "position": qpos,
+                    "questions": questions,
+                }
+                ins = dialect_insert(session, Quiz)
+                session.execute(
+                    ins.values(slug=quiz.slug, **values).on_conflict_do_update(
+                        index_elements=["slug"], set_=values
+                    )
+                )
+                n_quizzes += 1
+    return LoadSummary(len(competencies), n_modules, n_quizzes)
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    """A module of the catalogue, with its competency."""
+
+    id: int
+    competency_id: int
+    competency: str
+    slug: str
+    title: str
+    position: int
+
+    @property
+    def path(self) -> str:
+        """The module's name on the command line: COMPETENCY/MODULE."""
+        return f"{self.competency}/{self.slug}"
+
+
+@dataclass(frozen=True)
+class QuizRef:
+    """A quiz of the catalogue, with the module it belongs to."""
+
+    id: int
+    slug: str
+    title: str
+    module: ModuleRef
+    pass_percent: int
+    position: int
+    questions: tuple[Mapping[str, Any], ...] | None
+
+
+@dataclass(frozen=True)
+class CompetencyRef:
+    """A competency of the catalogue."""
+
+    id: int
+    slug: str
+    title: str
+    position: int
+
+
+@dataclass(frozen=True)
+class CatalogIndex:
+    """The whole catalogue in memory, in catalogue order, for resolving names."""
+
+    competencies: dict[str, CompetencyRef]
+    modules: tuple[ModuleRef, ...]
+    quizzes: dict[str, QuizRef]
+    _by_path: dict[str, ModuleRef] = field(repr=False)
+    _by_id: dict[int, ModuleRef] = field(repr=False)
+
+    def competency(self, slug: str) -> CompetencyRef:
+        """The competency `slug`, or a not-found error naming the closest ones."""
+        try:
+            return self.competencies[slug]
+        except KeyError:
+            raise unknown("competency", slug, self.competencies) from None
+
+    def module(self, ref: str) -> ModuleRef:
+        """The module named `COMPETENCY/MODULE` or by its numeric id."""
+        ref = ref.strip()
+        if ref.isdigit():
+            if int(ref) in self._by_id:
+                return self._by_id[int(ref)]
+            raise NotFoundError(f"unknown module id {ref}")
+        try:
+            return self._by_path[ref]
+        except KeyError:
+            raise unknown("module", ref, self._by_path) from None
+
+    def quiz(self, slug: str) -> QuizRef:
+        """The quiz `slug`, or a not-found error naming the closest ones."""
+        try:
+            return self.quizzes[slug.strip()]
+        except KeyError:
+            raise unknown("quiz", slug, self.quizzes) from None
+
+    def modules_of(self, competency: CompetencyRef | None) -> tuple[ModuleRef, ...]:
+        """The modules of one competency, or of all, in catalogue order."""
+        if competency is None:
+            return self.modules
+        return tuple(m for m in self.modules if m.competency_id == competency.id)
+
+    def quizzes_of(self, competency: CompetencyRef | None) -> tuple[QuizRef, ...]:
+        """The quizzes of one competency, or of all."""
+        return tuple(
+            q
+            for q in self.quizzes.values()
+            if competency is None or q.module.competency_id == competency.id
+        )
+
+
+def catalog_index(session: Session) -> CatalogIndex:
+    """Read the whole catalogue (three queries)."""
+    comps = {
+        c.slug: CompetencyRef(c.id, c.slug, c.title, c.position)
+        for c in session.scalars(select(Competency).order_by(Competency.position, Competency.id))
+    }
+    by_comp_id = {c.id: c for c in comps.values()}
+    modules = tuple(
+        ModuleRef(
+            m.id, m.competency_id, by_comp_id[m.competency_id].slug, m.slug, m.title, m.position
+        )
+        for m in session.scalars(select(LearningModule))
+    )
+    modules = tuple(
+        sorted(
+            modules,
+            key=lambda m: (by_comp_id[m.competency_id].position, m.competency_id, m.position, m.id),
+        )
+    )
+    by_id = {m.id: m for m in modules}
+    quizzes = {
+        q.slug: QuizRef(
+            q.id,
+            q.slug,
+            q.title,
+            by_id[q.module_id],
+            q.pass_percent,
+            q.position,
+            tuple(q.questions) if q.questions else None,
+        )
+        for q in session.scalars(select(Quiz).order_by(Quiz.position, Quiz.id))
+    }
+    return CatalogIndex(comps, modules, quizzes, {m.path: m for m in modules}, by_id)
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    """One line of `catalog show`."""
+
+    competency: str
+    module: str
+    title: str
+    position: int
+    quizzes: str
+
+
+def catalog_rows(index: CatalogIndex) -> Iterator[CatalogRow]:
+    """The catalogue as rows, one per module, in order."""
+    quizzes_by_module: dict[int, list[str]] = {}
+    for q in index.quizzes.values():
+        quizzes_by_module.setdefault(q.module.id, []).append(q.slug)
+    for m in index.modules:
+        yield CatalogRow(
+            m.competency, m.slug, m.title, m.position, " ".join(quizzes_by_module.get(m.id, []))
+        )

@@ -1,0 +1,53 @@
+"""The JSON keys and columns of each output, named as in SPEC.md: scripts depend on them."""
+
+STATS_COLUMNS = (
+    "user",
+    "as_of",
+    "timezone",
+    "competency",
+    "modules_total",
+    "modules_completed",
+    "modules_in_progress",
+    "progress_percent",
+    "quizzes_total",
+    "quizzes_passed",
+    "quiz_attempts",
+    "quiz_attempts_passed",
+    "current_streak",
+    "longest_streak",
+    "last_active",
+    "streak_at_risk",
+)
+STREAK_COLUMNS = (
+    "user",
+    "as_of",
+    "timezone",
+    "current_streak",
+    "longest_streak",
+    "last_active",
+    "streak_at_risk",
+    "active_today",
+)
+MODULE_COLUMNS = (
+    "competency",
+    "module",
+    "title",
+    "position",
+    "status",
+    "started_at",
+    "completed_at",
+)
+PROGRESS_COLUMNS = ("user", *MODULE_COLUMNS)
+REPORT_COLUMNS = ("user", "name", *STATS_COLUMNS[1:])
+REPORT_MODULE_COLUMNS = (
+    "user",
+    "name",
+    "competency",
+    "module",
+    "title",
+    "status",
+    "started_at",
+    "completed_at",
+    "best_score",
+)
+USER_COLUMNS = ("email", "name", "timezone")

@@ -1,0 +1,47 @@
+"""`catalyst catalog`: load and show the catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catalyst_cli.commands.common import ViewFormatOption, settings
+from catalyst_cli.formats import ViewFormat
+
+app = typer.Typer(name="catalog", help="Load and show the catalogue.", no_args_is_help=True)
+
+
+@app.command("load")
+def load(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="Catalogue file, JSON or TOML (.toml).")],
+) -> None:
+    """Upsert competencies, modules and quizzes from FILE by slug."""
+    from catalyst_cli.catalog import load_catalog, read_catalog_file
+    from catalyst_cli.db.session import unit_of_work
+    from catalyst_cli.output import note
+
+    competencies = read_catalog_file(file)
+    with unit_of_work(settings(ctx).database_url) as session:
+        summary = load_catalog(session, competencies)
+    note(
+        f"loaded {summary.competencies} competencies, {summary.modules} modules, "
+        f"{summary.quizzes} quizzes from {file}"
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, *, fmt: ViewFormatOption = ViewFormat.table) -> None:
+    """List the catalogue: one line per module, in order, with its quizzes."""
+    import sys
+
+    from catalyst_cli.catalog import catalog_index, catalog_rows
+    from catalyst_cli.db.session import unit_of_work
+    from catalyst_cli.output import record, write_rows
+
+    columns = ["competency", "module", "title", "position", "quizzes"]
+    with unit_of_work(settings(ctx).database_url, write=False) as session:
+        rows = [record(r, columns) for r in catalog_rows(catalog_index(session))]
+    write_rows(rows, columns, fmt.value, sys.stdout)

@@ -1,0 +1,71 @@
+"""`catalyst quiz submit`: record a quiz attempt."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from catalyst_cli.commands.common import (
+    AtOption,
+    UserOption,
+    ViewFormatOption,
+    learner_email,
+    now,
+    settings,
+)
+from catalyst_cli.formats import ViewFormat
+
+app = typer.Typer(name="quiz", help="Submit quiz attempts.", no_args_is_help=True)
+
+
+@app.command("submit")
+def submit(
+    ctx: typer.Context,
+    quiz: Annotated[str, typer.Argument(help="The quiz's slug.")],
+    *,
+    answers: Annotated[
+        str | None,
+        typer.Option(
+            help='Answers as JSON {"question id": answer}, or @FILE holding it.',
+            show_default=False,
+        ),
+    ] = None,
+    score: Annotated[
+        int | None, typer.Option(help="Correct answers (with --total).", show_default=False)
+    ] = None,
+    total: Annotated[
+        int | None, typer.Option(help="Number of questions (with --score).", show_default=False)
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option("--id", help="Idempotency key: a repeat records nothing.", show_default=False),
+    ] = None,
+    user: UserOption = None,
+    at: AtOption = None,
+    fmt: ViewFormatOption = ViewFormat.table,
+) -> None:
+    """Grade and record an attempt; a pass completes the quiz's module."""
+    import sys
+
+    from catalyst_cli.db.session import unit_of_work
+    from catalyst_cli.output import echo, json_object, write_pairs
+    from catalyst_cli.progress import read_submission, record_submission
+
+    email = learner_email(user)
+    submission = read_submission(answers, score, total)
+    with unit_of_work(settings(ctx).database_url) as session:
+        outcome = record_submission(
+            session,
+            email=email,
+            quiz=quiz,
+            submission=submission,
+            at=at,
+            external_id=key,
+            now=now(),
+        )
+    row = outcome.record()
+    if fmt is ViewFormat.json:
+        echo(json_object(row))
+    else:
+        write_pairs(row, sys.stdout)

@@ -1,0 +1,1 @@
+"""Database layer: models, engine, URLs, migrations and the unit of work."""

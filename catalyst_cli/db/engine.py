@@ -1,0 +1,65 @@
+"""Engine factory: psycopg 3 for PostgreSQL; WAL, foreign keys and a busy timeout on SQLite."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL
+
+from catalyst_cli.db.url import sqlite_path
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 10
+PG_LOCK_TIMEOUT_MS = 30_000
+
+
+def _create_owner_only(path: os.PathLike[str]) -> None:
+    """Create the SQLite file and its folder readable by the owner alone, if they do not exist."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.exists():
+        return
+    p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def make_engine(url: URL, *, immediate: bool = True) -> Engine:
+    """Build the engine for `url`.
+
+    On SQLite, `immediate` makes every transaction BEGIN IMMEDIATE, so a writer takes the write
+    lock up front and waits on the busy timeout instead of failing on a lock upgrade.
+    """
+    if url.get_backend_name() == "postgresql":
+        return create_engine(
+            url,
+            connect_args={
+                "connect_timeout": PG_CONNECT_TIMEOUT_S,
+                "options": f"-c lock_timeout={PG_LOCK_TIMEOUT_MS} -c timezone=UTC",
+            },
+            pool_pre_ping=False,
+        )
+    path = sqlite_path(url)
+    if path is not None:
+        _create_owner_only(path)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine

@@ -1,0 +1,122 @@
+"""The six tables of SPEC.md, with the seed's table names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from catalyst_cli.db.base import Base, JSONType
+
+
+class User(Base):
+    """A learner. `email` is stored lower-cased, so emails compare case-insensitively."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), server_default="UTC")
+    created_at: Mapped[datetime]
+
+
+class Competency(Base):
+    """A competency: an ordered group of modules."""
+
+    __tablename__ = "competencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    position: Mapped[int]
+
+
+class LearningModule(Base):
+    """A module; its slug is unique within its competency."""
+
+    __tablename__ = "learning_modules"
+    __table_args__ = (
+        UniqueConstraint("competency_id", "slug"),
+        Index("ix_learning_modules_competency_position", "competency_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competencies.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500))
+    position: Mapped[int]
+
+
+class Quiz(Base):
+    """A quiz of one module; its slug is globally unique."""
+
+    __tablename__ = "quizzes"
+    __table_args__ = (CheckConstraint("pass_percent BETWEEN 0 AND 100", name="pass_percent_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("learning_modules.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    pass_percent: Mapped[int] = mapped_column(server_default="70")
+    position: Mapped[int]
+    questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+
+
+class LearningProgress(Base):
+    """One learner's progress on one module; no row means not started."""
+
+    __tablename__ = "learning_progress"
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_id"),
+        CheckConstraint("status IN ('in_progress', 'completed')", name="status_values"),
+        Index("ix_learning_progress_module_id", "module_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("learning_modules.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+
+
+class QuizAttempt(Base):
+    """One recorded quiz attempt.
+
+    `external_id` is the caller's idempotency key. Attempts without one are identified by their
+    content (user, quiz, time, score, total): a partial unique index makes them idempotent too.
+    """
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= total_questions", name="score_range"),
+        CheckConstraint("total_questions >= 1", name="total_positive"),
+        Index("ix_quiz_attempts_user_id_created_at", "user_id", "created_at"),
+        Index("ix_quiz_attempts_quiz_id", "quiz_id"),
+        Index(
+            "uq_quiz_attempts_content",
+            "user_id",
+            "quiz_id",
+            "created_at",
+            "score",
+            "total_questions",
+            unique=True,
+            sqlite_where=text("external_id IS NULL"),
+            postgresql_where=text("external_id IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"))
+    score: Mapped[int]
+    total_questions: Mapped[int]
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    passed: Mapped[bool]
+    created_at: Mapped[datetime]
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)

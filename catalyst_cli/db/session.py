@@ -1,0 +1,66 @@
+"""The unit of work a command owns: open, check the schema, commit or roll back, close."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError as SAInterfaceError
+from sqlalchemy.orm import Session
+
+from catalyst_cli.db.engine import make_engine
+from catalyst_cli.db.migrate import ensure_schema
+from catalyst_cli.db.url import normalize_url, redact, safe_url
+from catalyst_cli.errors import DatabaseError
+
+
+@contextmanager
+def database_errors(url_text: str) -> Iterator[None]:
+    """Turn driver connection and lock failures into one-line exit-4 errors, password hidden."""
+    try:
+        yield
+    except (OperationalError, SAInterfaceError) as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseError(f"database {url_text}: {redact(detail)}") from None
+    except DBAPIError as exc:
+        if "lock" in str(exc.orig).lower() or "timeout" in str(exc.orig).lower():
+            detail = str(exc.orig).strip().splitlines()[0]
+            raise DatabaseError(f"database {url_text}: {redact(detail)}") from None
+        raise
+
+
+def open_engine(database_url: str, *, write: bool = True, check_schema: bool = True) -> Engine:
+    """Engine for a user-given URL, schema checked (SQLite brought to head)."""
+    url = normalize_url(database_url)
+    engine = make_engine(url, immediate=write)
+    if check_schema:
+        with database_errors(safe_url(url)):
+            ensure_schema(engine)
+    return engine
+
+
+def _read_only(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TRANSACTION READ ONLY"))
+    else:
+        session.execute(text("PRAGMA query_only = ON"))
+
+
+@contextmanager
+def unit_of_work(database_url: str, *, write: bool = True) -> Iterator[Session]:
+    """One transaction: committed when the block succeeds, rolled back on any error.
+
+    With `write=False` the transaction is read-only where the database allows it.
+    """
+    url = normalize_url(database_url)
+    engine = open_engine(database_url, write=write)
+    try:
+        with database_errors(safe_url(url)), Session(engine) as session:
+            with session.begin():
+                if not write:
+                    _read_only(session)
+                yield session
+    finally:
+        engine.dispose()

@@ -1,0 +1,29 @@
+"""The closed sets of output formats; light to import, for Typer's option types."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ViewFormat(enum.StrEnum):
+    """Formats of the one-learner views: stats, streak, modules."""
+
+    table = "table"
+    json = "json"
+
+
+class DataFormat(enum.StrEnum):
+    """Machine formats of `report`, `export` and `import` (besides tabulate's)."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+def report_formats() -> list[str]:
+    """Every value `report --format` takes: ours, then tabulate's table formats by name."""
+    from tabulate import tabulate_formats
+
+    ours = [f.value for f in DataFormat]
+    return ours + sorted(f for f in tabulate_formats if f not in ours)

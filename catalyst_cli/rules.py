@@ -1,0 +1,90 @@
+"""Pure rules of the spec that need no database: pass rule, grading, rounding, streaks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from catalyst_cli.errors import InputError, unknown
+
+
+def passes(score: int, total: int, pass_percent: int) -> bool:
+    """The integer pass rule: score * 100 >= pass_percent * total."""
+    return score * 100 >= pass_percent * total
+
+
+def percent_half_up(part: int, whole: int) -> int:
+    """100 * part / whole rounded half up, in integers; 0 when `whole` is 0."""
+    if whole <= 0:
+        return 0
+    return (200 * part + whole) // (2 * whole)
+
+
+def validate_score(score: int, total: int, question_count: int | None) -> None:
+    """Check `--score/--total` against the spec's ranges and the quiz's question count."""
+    if total < 1:
+        raise InputError(f"invalid total {total}: must be at least 1")
+    if not 0 <= score <= total:
+        raise InputError(f"invalid score {score}: must be between 0 and the total {total}")
+    if question_count and total != question_count:
+        raise InputError(f"invalid total {total}: the quiz has {question_count} questions")
+
+
+def grade(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any]) -> tuple[int, int]:
+    """Score `answers` against the quiz's questions: (matching answers, number of questions).
+
+    An unanswered question is wrong; an unknown question id is an error.
+    """
+    ids = [str(q["id"]) for q in questions]
+    strays = sorted(set(answers) - set(ids))
+    if strays:
+        raise unknown("question id", strays[0], ids)
+    score = sum(
+        1 for q in questions if str(q["id"]) in answers and answers[str(q["id"])] == q["answer"]
+    )
+    return score, len(ids)
+
+
+def parse_answers(text: str) -> dict[str, Any]:
+    """Parse `--answers` JSON (already read from @FILE): an object of question id to answer."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid --answers JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(value, dict):
+        raise InputError("invalid --answers JSON: expected an object {question id: answer}")
+    return value
+
+
+@dataclass(frozen=True)
+class Streak:
+    """Streak figures of one learner on one day."""
+
+    current: int
+    longest: int
+    last_active: date | None
+    at_risk: bool
+    active_today: bool
+
+
+def streak(days: Iterable[date], today: date) -> Streak:
+    """Streaks from the learner's activity days; days after `today` are ignored.
+
+    Current: the run ending today if today is active, else the run ending yesterday, else 0.
+    """
+    ordered = sorted({d for d in days if d <= today})
+    if not ordered:
+        return Streak(0, 0, None, False, False)
+    longest = run = 1
+    for prev, day in zip(ordered, ordered[1:], strict=False):
+        run = run + 1 if day - prev == timedelta(days=1) else 1
+        longest = max(longest, run)
+    last = ordered[-1]
+    active_today = last == today
+    current = run if last >= today - timedelta(days=1) else 0
+    return Streak(current, longest, last, current > 0 and not active_today, active_today)

@@ -1,0 +1,305 @@
+"""The read path: what each learner had done by a moment, and the figures derived from it.
+
+Three set-based queries, whatever the number of learners: the learners, their progress rows
+and their quiz attempts, each streamed in email order and merged here. `stats`, `streak`,
+`modules` and `report` all derive their figures from the same `LearnerActivity` by the pure
+functions below, so the rules are written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
+from catalyst_cli.db.models import LearningProgress, QuizAttempt, User
+from catalyst_cli.rules import Streak, percent_half_up, streak
+from catalyst_cli.timeutil import local_date, resolve_time
+from catalyst_cli.users import Learner, get_learner
+
+_STREAM_BATCH = 5000
+
+
+class ProgressRow(NamedTuple):
+    """A learner's progress row on one module."""
+
+    module_id: int
+    started_at: datetime
+    completed_at: datetime | None
+
+
+class AttemptRow(NamedTuple):
+    """One quiz attempt of a learner."""
+
+    quiz_id: int
+    created_at: datetime
+    passed: bool
+    score: int
+    total: int
+
+
+@dataclass(frozen=True)
+class LearnerActivity:
+    """Everything one learner had recorded at or before `as_of`."""
+
+    learner: Learner
+    as_of: datetime
+    progress: tuple[ProgressRow, ...]
+    attempts: tuple[AttemptRow, ...]
+
+    @property
+    def today(self) -> date:
+        """The learner's local date of `as_of`."""
+        return local_date(self.as_of, self.learner.tz)
+
+    def activity_days(self) -> set[date]:
+        """Local dates of every start, completion and attempt (learner-wide)."""
+        tz = self.learner.tz
+        days = set()
+        for p in self.progress:
+            days.add(p.started_at.astimezone(tz).date())
+            if p.completed_at is not None and p.completed_at <= self.as_of:
+                days.add(p.completed_at.astimezone(tz).date())
+        for a in self.attempts:
+            days.add(a.created_at.astimezone(tz).date())
+        return days
+
+    def streak(self) -> Streak:
+        """The learner's streak figures on the day of `as_of`."""
+        return streak(self.activity_days(), self.today)
+
+
+def _email_key(session: Session) -> ColumnElement[str]:
+    """Users' email in byte order on every dialect, so the three streams merge in step."""
+    if session.get_bind().dialect.name == "postgresql":
+        return User.email.collate("C")
+    return User.email  # SQLite compares text bytewise
+
+
+def iter_activity(
+    session: Session, *, as_of: datetime, emails: Iterable[str] | None = None
+) -> Iterator[LearnerActivity]:
+    """Every learner's activity at `as_of`, ordered by email (all learners, or those named).
+
+    Three streamed queries; memory holds one learner's rows at a time.
+    """
+    order = _email_key(session)
+    keys = sorted({e.strip().lower() for e in emails}) if emails is not None else None
+
+    def scoped(stmt: Any) -> Any:
+        if keys is not None:
+            stmt = stmt.where(User.email.in_(keys))
+        return stmt.order_by(order).execution_options(yield_per=_STREAM_BATCH)
+
+    learners = session.execute(scoped(select(User.id, User.email, User.name, User.timezone)))
+    progress = session.execute(
+        scoped(
+            select(
+                User.id,
+                LearningProgress.module_id,
+                LearningProgress.started_at,
+                LearningProgress.completed_at,
+            )
+            .join(User, User.id == LearningProgress.user_id)
+            .where(LearningProgress.started_at <= as_of)
+        )
+    )
+    attempts = session.execute(
+        scoped(
+            select(
+                User.id,
+                QuizAttempt.quiz_id,
+                QuizAttempt.created_at,
+                QuizAttempt.passed,
+                QuizAttempt.score,
+                QuizAttempt.total_questions,
+            )
+            .join(User, User.id == QuizAttempt.user_id)
+            .where(QuizAttempt.created_at <= as_of)
+        )
+    )
+    progress_by_user = _Grouped(progress)
+    attempts_by_user = _Grouped(attempts)
+    for row in learners:
+        learner = Learner(*row)
+        yield LearnerActivity(
+            learner,
+            as_of,
+            tuple(ProgressRow(*r[1:]) for r in progress_by_user.take(learner.id)),
+            tuple(AttemptRow(*r[1:]) for r in attempts_by_user.take(learner.id)),
+        )
+
+
+class _Grouped:
+    """Consecutive rows of a stream ordered like the learners, taken one learner at a time."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self._rows = iter(rows)
+        self._head: Any = next(self._rows, None)
+
+    def take(self, user_id: int) -> list[Any]:
+        out = []
+        while self._head is not None and self._head[0] == user_id:
+            out.append(self._head)
+            self._head = next(self._rows, None)
+        return out
+
+
+def learner_activity(session: Session, learner: Learner, *, as_of: datetime) -> LearnerActivity:
+    """One learner's activity at `as_of`."""
+    return next(iter_activity(session, as_of=as_of, emails=[learner.email]))
+
+
+@dataclass(frozen=True)
+class LearnerStats:
+    """The figures of `catalyst stats`, one learner; fields named as the spec's JSON keys."""
+
+    user: str
+    name: str | None
+    as_of: datetime
+    timezone: str
+    competency: str | None
+    modules_total: int
+    modules_completed: int
+    modules_in_progress: int
+    progress_percent: int
+    quizzes_total: int
+    quizzes_passed: int
+    quiz_attempts: int
+    quiz_attempts_passed: int
+    current_streak: int
+    longest_streak: int
+    last_active: date | None
+    streak_at_risk: bool
+    active_today: bool
+
+
+def learner_stats(
+    activity: LearnerActivity, index: CatalogIndex, competency: CompetencyRef | None
+) -> LearnerStats:
+    """Stats of one learner, over one competency or all; streak fields are learner-wide."""
+    in_scope = {m.id for m in index.modules_of(competency)}
+    quiz_scope = {q.id for q in index.quizzes_of(competency)}
+    as_of = activity.as_of
+    completed = in_progress = 0
+    for p in activity.progress:
+        if p.module_id not in in_scope:
+            continue
+        if p.completed_at is not None and p.completed_at <= as_of:
+            completed += 1
+        else:
+            in_progress += 1
+    attempts = [a for a in activity.attempts if a.quiz_id in quiz_scope]
+    passed = [a for a in attempts if a.passed]
+    s = activity.streak()
+    learner = activity.learner
+    return LearnerStats(
+        user=learner.email,
+        name=learner.name,
+        as_of=as_of.astimezone(learner.tz),
+        timezone=learner.timezone,
+        competency=None if competency is None else competency.slug,
+        modules_total=len(in_scope),
+        modules_completed=completed,
+        modules_in_progress=in_progress,
+        progress_percent=percent_half_up(completed, len(in_scope)),
+        quizzes_total=len(quiz_scope),
+        quizzes_passed=len({a.quiz_id for a in passed}),
+        quiz_attempts=len(attempts),
+        quiz_attempts_passed=len(passed),
+        current_streak=s.current,
+        longest_streak=s.longest,
+        last_active=s.last_active,
+        streak_at_risk=s.at_risk,
+        active_today=s.active_today,
+    )
+
+
+@dataclass(frozen=True)
+class ModuleStatus:
+    """One learner's standing on one module at `as_of`; fields named as the spec's JSON keys."""
+
+    user: str
+    name: str | None
+    competency: str
+    module: str
+    title: str
+    position: int
+    status: str
+    started_at: datetime | None
+    completed_at: datetime | None
+    best_score: int | None
+    is_next: bool
+
+
+def module_statuses(
+    activity: LearnerActivity, index: CatalogIndex, competency: CompetencyRef | None
+) -> list[ModuleStatus]:
+    """The learner's status on each module in catalogue order; the first not completed is next."""
+    tz = activity.learner.tz
+    as_of = activity.as_of
+    progress = {p.module_id: p for p in activity.progress}
+    best: dict[int, int] = {}
+    quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
+    for a in activity.attempts:
+        module_id = quiz_module[a.quiz_id]
+        best[module_id] = max(best.get(module_id, 0), percent_half_up(a.score, a.total))
+    rows = []
+    next_found = False
+    for m in index.modules_of(competency):
+        p = progress.get(m.id)
+        done = p is not None and p.completed_at is not None and p.completed_at <= as_of
+        status = "completed" if done else "in_progress" if p is not None else "not_started"
+        is_next = not done and not next_found
+        next_found = next_found or is_next
+        rows.append(
+            ModuleStatus(
+                user=activity.learner.email,
+                name=activity.learner.name,
+                competency=m.competency,
+                module=m.slug,
+                title=m.title,
+                position=m.position,
+                status=status,
+                started_at=None if p is None else p.started_at.astimezone(tz),
+                completed_at=p.completed_at.astimezone(tz)
+                if done and p and p.completed_at
+                else None,
+                best_score=best.get(m.id),
+                is_next=is_next,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class LearnerView:
+    """One learner's activity at `as_of`, with the catalogue and competency it is seen through."""
+
+    activity: LearnerActivity
+    index: CatalogIndex
+    competency: CompetencyRef | None
+
+    def stats(self) -> LearnerStats:
+        """The learner's stats."""
+        return learner_stats(self.activity, self.index, self.competency)
+
+    def modules(self) -> list[ModuleStatus]:
+        """The learner's module list."""
+        return module_statuses(self.activity, self.index, self.competency)
+
+
+def learner_view(
+    session: Session, *, email: str, competency: str | None, as_of: str | None, now: datetime
+) -> LearnerView:
+    """Resolve a learner, a competency and `--as-of`, and read the learner's activity."""
+    learner = get_learner(session, email)
+    index = catalog_index(session)
+    comp = None if competency is None else index.competency(competency)
+    when = resolve_time(as_of, learner.tz, now, end_of_day=True)
+    return LearnerView(learner_activity(session, learner, as_of=when), index, comp)
