@@ -218,7 +218,7 @@ def recorded_attempts(session: Session, external_ids: Iterable[str]) -> dict[str
             .where(QuizAttempt.external_id.in_(keys[i : i + 500]))
         )
         for a, module_id in session.execute(stmt):
-            found[a.external_id] = Attempt(
+            found[str(a.external_id)] = Attempt(
                 a.user_id,
                 a.quiz_id,
                 module_id,

@@ -78,7 +78,7 @@ def _email_key(session: Session) -> ColumnElement[str]:
     """Users' email in byte order on every dialect, so the three streams merge in step."""
     if session.get_bind().dialect.name == "postgresql":
         return User.email.collate("C")
-    return User.email  # SQLite compares text bytewise
+    return User.email.expression  # SQLite compares text bytewise
 
 
 def iter_activity(

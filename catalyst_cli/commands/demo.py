@@ -1,0 +1,50 @@
+"""`catalyst demo`: show what catalyst does, on a database of its own."""
+
+from __future__ import annotations
+
+import typer
+
+from catalyst_cli.commands.common import now, settings
+
+app = typer.Typer()
+
+
+@app.command("demo")
+def demo(ctx: typer.Context) -> None:
+    """Seed a small demo (its own database unless --db is given) and show what catalyst does."""
+    import os
+    import sys
+
+    from catalyst_cli.columns import MODULE_COLUMNS, STATS_COLUMNS, STREAK_COLUMNS
+    from catalyst_cli.db.session import unit_of_work
+    from catalyst_cli.demo import (
+        DEMO_COMPETENCY,
+        DEMO_LEARNER,
+        demo_database,
+        reset_demo_file,
+        seed_demo,
+    )
+    from catalyst_cli.output import echo, record, write_module_list, write_pairs
+    from catalyst_cli.stats import learner_view
+
+    url, own_file = demo_database(settings(ctx), dict(os.environ))
+    if own_file is not None:
+        reset_demo_file(own_file)
+    clock = now()
+    with unit_of_work(url) as session:
+        seed_demo(session, clock)
+    with unit_of_work(url, write=False) as session:
+        view = learner_view(
+            session, email=DEMO_LEARNER, competency=DEMO_COMPETENCY, as_of=None, now=clock
+        )
+    stats = view.stats()
+    echo(f"catalyst demo (database: {url})\n\n== catalyst stats --user {DEMO_LEARNER}")
+    write_pairs(record(stats, STATS_COLUMNS), sys.stdout)
+    echo(f"\n== catalyst streak --user {DEMO_LEARNER}")
+    write_pairs(record(stats, STREAK_COLUMNS), sys.stdout)
+    echo(f"\n== catalyst modules {DEMO_COMPETENCY} --user {DEMO_LEARNER}")
+    write_module_list(
+        (record(s, (*MODULE_COLUMNS, "is_next")) for s in view.modules()),
+        sys.stdout,
+        ascii_only=False,
+    )

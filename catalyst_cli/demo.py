@@ -1,0 +1,61 @@
+"""`catalyst demo`: a small catalogue, three learners and a few days of activity."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from catalyst_cli.catalog import catalog_index, load_catalog, parse_catalog
+from catalyst_cli.config import Settings, Source, data_dir
+from catalyst_cli.progress import Submission, complete_module, start_module, submit_quiz
+from catalyst_cli.users import add_user
+
+DEMO_LEARNER = "ada@example.com"
+DEMO_COMPETENCY = "python"
+
+
+def demo_database(settings: Settings, env: dict[str, str]) -> tuple[str, Path | None]:
+    """The demo's database: the one given with --db, else its own file (returned to reset)."""
+    if settings.database_url_source is Source.FLAG:
+        return settings.database_url, None
+    path = data_dir(env) / "demo.db"
+    return f"sqlite:///{path}", path
+
+
+def reset_demo_file(path: Path) -> None:
+    """Remove the demo's own SQLite file (and its WAL files), so each demo starts afresh."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def seed_demo(session: Session, now: datetime) -> None:
+    """Load the demo catalogue and record a few days of activity ending `now`."""
+    text = resources.files("catalyst_cli").joinpath("demo_catalog.json").read_text("utf-8")
+    load_catalog(session, parse_catalog(json.loads(text), source="demo catalogue"))
+    ada = add_user(session, DEMO_LEARNER, name="Ada Lovelace", timezone="Europe/London", now=now)
+    bob = add_user(
+        session, "bob@example.com", name="Bob Ross", timezone="America/New_York", now=now
+    )
+    add_user(session, "kim@example.com", name="Kim Jung", timezone="Asia/Tokyo", now=now)
+    index = catalog_index(session)
+    day = timedelta(days=1)
+    intro, types = index.module("python/intro"), index.module("python/types")
+    start_module(session, ada, intro, at=now - 3 * day)
+    complete_module(session, ada, intro, at=now - 2 * day)
+    answers = Submission(answers={"q1": "writes text", "q2": "yes"})
+    submit_quiz(
+        session, ada, index.quiz("python-intro-check"), answers, at=now - 2 * day, external_id=None
+    )
+    failed, passed = Submission(score=5, total=10), Submission(score=8, total=10)
+    submit_quiz(
+        session, ada, index.quiz("python-types-quiz"), failed, at=now - day, external_id=None
+    )
+    submit_quiz(session, ada, index.quiz("python-types-quiz"), passed, at=now, external_id=None)
+    start_module(session, ada, index.module("python/functions"), at=now)
+    start_module(session, bob, index.module("sql/intro"), at=now - 2 * day)
+    complete_module(session, bob, index.module("sql/intro"), at=now - day)
+    start_module(session, bob, types, at=now - day)

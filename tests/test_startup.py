@@ -1,0 +1,57 @@
+"""Start-up: --help and --version stay light, and every command explains itself."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from catalyst_cli import __version__
+from catalyst_cli.main import app
+
+HEAVY = ("sqlalchemy", "alembic", "tabulate", "dateutil")
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["--version"], ["stats", "--help"], ["report", "--help"]]
+)
+def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
+    code = (
+        "import sys\n"
+        "from catalyst_cli.main import app\n"
+        "try:\n"
+        f"    app({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"catalyst {__version__}"
+
+
+def _commands(group, path=()):  # type: ignore[no-untyped-def]
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def test_every_command_has_help() -> None:
+    root = get_command(app)
+    found = list(_commands(root))
+    assert len(found) >= 10
+    for path, command in found:
+        assert (command.help or "").strip(), f"{' '.join(path)} has no help"
+        for param in command.params:
+            if param.name not in ("ctx",) and getattr(param, "help", None) is not None:
+                assert param.help.strip()
+        result = CliRunner().invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
