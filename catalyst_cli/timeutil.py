@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from catalyst_cli.errors import InputError
 
 _BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NEGATIVE_ZERO_OFFSET = re.compile(r"T.*-00(:?00)?$")  # RFC 3339: "offset unknown"
 NOON = time(12, 0)
 
 
@@ -36,11 +37,14 @@ def zone(name: str) -> tzinfo:
 def parse_time(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
     """Parse an ISO 8601 TIME; without an offset it is in `tz`.
 
-    A bare date means noon of that day, or with `end_of_day` its last microsecond.
+    A bare date means noon of that day, or with `end_of_day` its last microsecond. A wall-clock
+    time that a DST change skips or repeats is read with the offset in force before the change.
     """
     from dateutil.parser import isoparse
 
     text = text.strip()
+    if _NEGATIVE_ZERO_OFFSET.search(text):
+        raise InputError(f"invalid time {text!r}: the offset -00:00 means unknown; use Z or +00:00")
     try:
         if _BARE_DATE.match(text):
             day = date.fromisoformat(text)
