@@ -17,6 +17,7 @@ def demo(ctx: typer.Context) -> None:
 
     from catalyst_cli.columns import MODULE_COLUMNS, STATS_COLUMNS, STREAK_COLUMNS
     from catalyst_cli.db.session import unit_of_work
+    from catalyst_cli.db.url import normalize_url, safe_url
     from catalyst_cli.demo import (
         DEMO_COMPETENCY,
         DEMO_LEARNER,
@@ -38,7 +39,9 @@ def demo(ctx: typer.Context) -> None:
             session, email=DEMO_LEARNER, competency=DEMO_COMPETENCY, as_of=None, now=clock
         )
     stats = view.stats()
-    echo(f"catalyst demo (database: {url})\n\n== catalyst stats --user {DEMO_LEARNER}")
+    echo(
+        f"catalyst demo (database: {safe_url(normalize_url(url))})\n\n== catalyst stats --user {DEMO_LEARNER}"
+    )
     write_pairs(record(stats, STATS_COLUMNS), sys.stdout)
     echo(f"\n== catalyst streak --user {DEMO_LEARNER}")
     write_pairs(record(stats, STREAK_COLUMNS), sys.stdout)
