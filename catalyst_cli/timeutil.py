@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from catalyst_cli.errors import InputError
 
-_BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NEGATIVE_ZERO_OFFSET = re.compile(r"T.*-00(:?00)?$")  # RFC 3339: "offset unknown"
 NOON = time(12, 0)
 
@@ -34,6 +33,14 @@ def zone(name: str) -> tzinfo:
         ) from None
 
 
+def _bare_date(text: str) -> date | None:
+    """The date of a TIME that is only a date, in any ISO 8601 form (2026-03-05, 20260305, ...)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def parse_time(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
     """Parse an ISO 8601 TIME; without an offset it is in `tz`.
 
@@ -46,8 +53,8 @@ def parse_time(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
     if _NEGATIVE_ZERO_OFFSET.search(text):
         raise InputError(f"invalid time {text!r}: the offset -00:00 means unknown; use Z or +00:00")
     try:
-        if _BARE_DATE.match(text):
-            day = date.fromisoformat(text)
+        day = _bare_date(text)
+        if day is not None:
             return datetime.combine(day, time.max if end_of_day else NOON, tzinfo=tz)
         value = isoparse(text)
     except (ValueError, OverflowError):

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL
 
 from catalyst_cli.db.url import sqlite_path
+from catalyst_cli.errors import DatabaseError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
@@ -34,14 +35,19 @@ def make_engine(url: URL, *, immediate: bool = True) -> Engine:
     lock up front and waits on the busy timeout instead of failing on a lock upgrade.
     """
     if url.get_backend_name() == "postgresql":
-        return create_engine(
-            url,
-            connect_args={
-                "connect_timeout": PG_CONNECT_TIMEOUT_S,
-                "options": f"-c lock_timeout={PG_LOCK_TIMEOUT_MS} -c timezone=UTC",
-            },
-            pool_pre_ping=False,
-        )
+        try:
+            return create_engine(
+                url,
+                connect_args={
+                    "connect_timeout": PG_CONNECT_TIMEOUT_S,
+                    "options": f"-c lock_timeout={PG_LOCK_TIMEOUT_MS} -c timezone=UTC",
+                },
+                pool_pre_ping=False,
+            )
+        except ImportError:  # the driver comes with the `postgres` extra only
+            raise DatabaseError(
+                "PostgreSQL support is not installed: pip install 'catalyst-cli[postgres]'"
+            ) from None
     path = sqlite_path(url)
     if path is not None:
         _create_owner_only(path)

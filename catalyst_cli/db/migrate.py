@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 
+from catalyst_cli.db.engine import make_engine
 from catalyst_cli.errors import DatabaseError
 
 if TYPE_CHECKING:
@@ -52,6 +53,9 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+    current = current_revision(connection)
+    if current not in _known_revisions():
+        raise _newer_schema(current)
     command.upgrade(alembic_config(connection), revision)
 
 
@@ -77,19 +81,29 @@ def ensure_schema(engine: Engine) -> None:
     if current == HEAD_REVISION:
         return
     if engine.dialect.name == "sqlite" and current in _known_revisions():
-        with engine.begin() as connection:  # BEGIN IMMEDIATE: one process migrates, others wait
-            if current_revision(connection) != HEAD_REVISION:
-                _upgrade(connection, "head")
+        # BEGIN IMMEDIATE, also under a read-only command's engine: one process migrates and
+        # the others wait for it, where a deferred BEGIN would fail on "database is locked".
+        migrator = make_engine(engine.url, immediate=True)
+        try:
+            with migrator.begin() as connection:
+                if current_revision(connection) != HEAD_REVISION:
+                    _upgrade(connection, "head")
+        finally:
+            migrator.dispose()
         return
-    if current is not None and current not in _known_revisions():
-        raise DatabaseError(
-            f"the database schema is at revision {current}, newer than this catalyst "
-            f"({HEAD_REVISION}): upgrade catalyst"
-        )
+    if current not in _known_revisions():
+        raise _newer_schema(current)
     where = "empty" if current is None else f"at revision {current}"
     raise DatabaseError(
         f"the database schema is out of date ({where}, needs {HEAD_REVISION}): "
         "run `catalyst db upgrade`"
+    )
+
+
+def _newer_schema(current: str | None) -> DatabaseError:
+    return DatabaseError(
+        f"the database schema is at revision {current}, newer than this catalyst "
+        f"({HEAD_REVISION}): upgrade catalyst"
     )
 
 

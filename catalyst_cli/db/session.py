@@ -15,18 +15,24 @@ from catalyst_cli.db.migrate import ensure_schema
 from catalyst_cli.db.url import normalize_url, redact, safe_url
 from catalyst_cli.errors import DatabaseError
 
+# Errors of the database itself, not of the command: permission denied (PostgreSQL's SQLSTATE),
+# a file that is not an SQLite database, or a damaged one (SQLite's error names).
+_UNUSABLE_DATABASE = {"42501", "SQLITE_NOTADB", "SQLITE_CORRUPT"}
+
 
 @contextmanager
 def database_errors(url_text: str) -> Iterator[None]:
-    """Turn driver connection and lock failures into one-line exit-4 errors, password hidden."""
+    """Turn connection, lock and permission failures into one-line exit-4 errors, no password."""
     try:
         yield
     except (OperationalError, SAInterfaceError) as exc:
         detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(f"database {url_text}: {redact(detail)}") from None
     except DBAPIError as exc:
-        if "lock" in str(exc.orig).lower() or "timeout" in str(exc.orig).lower():
-            detail = str(exc.orig).strip().splitlines()[0]
+        message = str(exc.orig)
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None)
+        if code in _UNUSABLE_DATABASE or "lock" in message.lower() or "timeout" in message.lower():
+            detail = message.strip().splitlines()[0]
             raise DatabaseError(f"database {url_text}: {redact(detail)}") from None
         raise
 
