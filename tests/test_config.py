@@ -56,3 +56,9 @@ def test_passwords_are_hidden() -> None:
     assert "hunter2" not in safe_url(url)
     assert "hunter2" not in redact("could not connect to postgresql://ann:hunter2@db.example/prod")
     assert "hunter2" not in redact("password hunter2 rejected", url)
+
+
+@pytest.mark.parametrize("raw", ["sqlite://", "sqlite:///:memory:"])
+def test_in_memory_sqlite_is_refused(raw: str) -> None:
+    with pytest.raises(InputError, match="in-memory SQLite keeps nothing"):
+        normalize_url(raw)

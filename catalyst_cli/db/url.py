@@ -33,6 +33,10 @@ def normalize_url(raw: str) -> URL:
             f"unsupported database {url.get_backend_name()!r} in {redact(raw)!r}: "
             "use sqlite:///PATH or postgresql://..."
         )
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise InputError(
+            f"in-memory SQLite keeps nothing between commands: give a file, e.g. sqlite:///{Path('catalyst.db').resolve()}"
+        )
     if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
         raise InputError(
             f"unsupported PostgreSQL driver {url.get_driver_name()!r} in {redact(raw)!r}: "
