@@ -34,9 +34,7 @@ def normalize_url(raw: str) -> URL:
             "use sqlite:///PATH or postgresql://..."
         )
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        raise InputError(
-            f"in-memory SQLite keeps nothing between commands: give a file, e.g. sqlite:///{Path('catalyst.db').resolve()}"
-        )
+        raise InputError("in-memory SQLite keeps nothing between commands: give a file path")
     if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
         raise InputError(
             f"unsupported PostgreSQL driver {url.get_driver_name()!r} in {redact(raw)!r}: "
