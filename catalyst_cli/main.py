@@ -9,7 +9,18 @@ import typer
 from typer.core import TyperGroup
 
 from catalyst_cli import __version__
-from catalyst_cli.commands import catalog, db, demo, progress, quiz, users, views
+from catalyst_cli.commands import (
+    catalog,
+    db,
+    demo,
+    progress,
+    quiz,
+    report,
+    seed,
+    transfer,
+    users,
+    views,
+)
 from catalyst_cli.config import resolve_settings
 from catalyst_cli.errors import CatalystError
 
@@ -64,7 +75,7 @@ def root(
 
 for group in (db, catalog, users, quiz):
     app.add_typer(group.app)
-for commands in (progress, views, demo):
+for commands in (progress, views, demo, report, transfer, seed):
     app.add_typer(commands.app)
 
 

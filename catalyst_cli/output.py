@@ -5,10 +5,17 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import os
+import secrets
+import signal
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
-from typing import IO, Any
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any, NoReturn
 
 from tabulate import tabulate
 
@@ -101,6 +108,43 @@ def write_rows(rows: Iterable[Row], columns: Sequence[str], fmt: str, out: IO[st
         write_jsonl(rows, out)
     else:
         write_table(rows, columns, out, tablefmt="simple" if fmt == "table" else fmt)
+
+
+@contextmanager
+def atomic_text_file(path: Path) -> Iterator[IO[str]]:
+    """A UTF-8 file that appears at `path` whole or not at all: written beside it, then renamed.
+
+    Parent folders are created. The temporary file is removed on any error and on SIGTERM; a
+    process killed outright leaves at most a hidden `.NAME.*.tmp` beside `path`, never a partial
+    `path`. An OSError becomes one InputError line naming the path.
+    """
+    from catalyst_cli.errors import InputError
+
+    def terminate(signum: int, _frame: FrameType | None) -> NoReturn:
+        note(f"terminated by signal {signum}: {path} was not written")
+        raise SystemExit(128 + signum)
+
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if on_main_thread else None
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # 0o666 less the umask, as for any file the user's shell would create
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 STATUS_ICONS = {"completed": "✓", "in_progress": "▶", "not_started": "○"}

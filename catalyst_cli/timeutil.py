@@ -52,13 +52,18 @@ def parse_time(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
     text = text.strip()
     if _NEGATIVE_ZERO_OFFSET.search(text):
         raise InputError(f"invalid time {text!r}: the offset -00:00 means unknown; use Z or +00:00")
+    day = _bare_date(text)
+    if day is not None:
+        return datetime.combine(day, time.max if end_of_day else NOON, tzinfo=tz)
     try:
-        day = _bare_date(text)
-        if day is not None:
-            return datetime.combine(day, time.max if end_of_day else NOON, tzinfo=tz)
-        value = isoparse(text)
-    except (ValueError, OverflowError):
-        raise InputError(f"invalid time {text!r}: use ISO 8601, e.g. 2026-03-01T09:30") from None
+        value = datetime.fromisoformat(text)  # about thirty times faster than isoparse
+    except ValueError:
+        try:
+            value = isoparse(text)  # the forms fromisoformat lacks, such as 24:00
+        except (ValueError, OverflowError):
+            raise InputError(
+                f"invalid time {text!r}: use ISO 8601, e.g. 2026-03-01T09:30"
+            ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value

@@ -25,6 +25,9 @@ from catalyst_cli.db.migrate import upgrade
 from catalyst_cli.db.url import normalize_url
 from catalyst_cli.main import app
 
+# Real learning records written by other systems: ../shared beside the checkout (CI has it too).
+REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
 TEST_CATALOG: dict[str, Any] = {
     "competencies": [
         {

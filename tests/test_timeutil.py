@@ -1,16 +1,16 @@
 import json
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from dateutil.parser import isoparse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from catalyst_cli.errors import InputError
 from catalyst_cli.timeutil import iso, local_date, parse_time, zone
+from tests.conftest import REAL_DATA
 
-CONFORMANCE = (
-    Path(__file__).resolve().parents[2]
-    / "shared/data/real/adl-lrs-conformance/timestamp-cases.json"
-)
+CONFORMANCE = REAL_DATA / "adl-lrs-conformance" / "timestamp-cases.json"
 PARIS = zone("Europe/Paris")
 
 
@@ -68,3 +68,33 @@ def test_local_dates_follow_dst() -> None:
 def test_unknown_zones(name: str) -> None:
     with pytest.raises(InputError, match="unknown timezone"):
         zone(name)
+
+
+@given(
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1)),
+    st.integers(-14 * 60, 14 * 60),
+    st.sampled_from(["T", " "]),
+    st.sampled_from(["minutes", "seconds", "milliseconds", "microseconds"]),
+)
+def test_fast_path_reads_what_dateutil_reads(
+    moment: datetime, minutes: int, sep: str, spec: str
+) -> None:
+    value = moment.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat(sep, spec)
+    if minutes == 0 and value.endswith("-00:00"):
+        return
+    parsed = parse_time(value, PARIS)
+    assert parsed == isoparse(value)
+    assert parsed.utcoffset() == timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-03-01T24:00:00+00:00", "20260301T093000+0100", "2026-W09-1T10:00+00:00"]
+)
+def test_forms_beyond_fromisoformat(value: str) -> None:
+    assert parse_time(value, PARIS) == isoparse(value)
+
+
+@pytest.mark.parametrize("value", ["2026-03-01T25:00:00+00:00", "2026-02-30T10:00Z", "yesterday"])
+def test_impossible_times(value: str) -> None:
+    with pytest.raises(InputError, match="invalid time"):
+        parse_time(value, PARIS)

@@ -39,9 +39,8 @@ def demo(ctx: typer.Context) -> None:
             session, email=DEMO_LEARNER, competency=DEMO_COMPETENCY, as_of=None, now=clock
         )
     stats = view.stats()
-    echo(
-        f"catalyst demo (database: {safe_url(normalize_url(url))})\n\n== catalyst stats --user {DEMO_LEARNER}"
-    )
+    echo(f"catalyst demo (database: {safe_url(normalize_url(url))})")
+    echo(f"\n== catalyst stats --user {DEMO_LEARNER}")
     write_pairs(record(stats, STATS_COLUMNS), sys.stdout)
     echo(f"\n== catalyst streak --user {DEMO_LEARNER}")
     write_pairs(record(stats, STREAK_COLUMNS), sys.stdout)

@@ -49,7 +49,10 @@ def open_engine(database_url: str, *, write: bool = True, check_schema: bool = T
 
 def _read_only(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET TRANSACTION READ ONLY"))
+        # One snapshot for the whole command: the read path streams several queries side by
+        # side and merges them, so they must all see the same learners and catalogue.
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        session.execute(text("SET LOCAL jit = off"))  # short queries; JIT costs more than it saves
     else:
         session.execute(text("PRAGMA query_only = ON"))
 

@@ -1,0 +1,47 @@
+"""`catalyst seed`: deterministic synthetic data, for CI jobs and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from catalyst_cli.commands.common import now, settings
+from catalyst_cli.commands.transfer import progress_bar
+
+app = typer.Typer()
+
+
+@app.command("seed")
+def seed(
+    ctx: typer.Context,
+    *,
+    users: Annotated[int, typer.Option(help="Number of learners.")] = 100,
+    competencies: Annotated[int, typer.Option(help="Number of competencies.")] = 3,
+    modules_per_competency: Annotated[int, typer.Option(help="Modules in each competency.")] = 5,
+    days: Annotated[int, typer.Option(help="Days of activity before --as-of.")] = 30,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same data.")] = 0,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="End of the activity (ISO 8601; no offset: UTC; a date: its end). Default: now.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Add a synthetic catalogue, learners in many timezones, and their activity."""
+    from datetime import UTC
+
+    from catalyst_cli.db.session import unit_of_work
+    from catalyst_cli.output import note
+    from catalyst_cli.seeding import SeedPlan
+    from catalyst_cli.seeding import seed as run_seed
+    from catalyst_cli.timeutil import resolve_time
+
+    plan = SeedPlan(users, competencies, modules_per_competency, days, seed)
+    when = resolve_time(as_of, UTC, now(), end_of_day=True)
+    with progress_bar("seeding", users) as tick:
+        with unit_of_work(settings(ctx).database_url) as session:
+            summary = run_seed(session, plan, as_of=when, on_progress=tick)
+    note(summary.describe())

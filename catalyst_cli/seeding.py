@@ -1,0 +1,347 @@
+"""`catalyst seed`: a deterministic synthetic catalogue, learners and their activity.
+
+Everything comes from `random.Random` seeded with the plan's seed (one generator per learner, so
+a learner's activity does not depend on how many come before), and from `as_of`: the same plan
+and the same `as_of` give the same data. Events go through `transfer.EventFeed`, the write path
+of `catalyst import`, so seeded data obeys every rule the commands apply.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from catalyst_cli.catalog import (
+    CatalogIndex,
+    CompetencySpec,
+    ModuleRef,
+    ModuleSpec,
+    QuestionSpec,
+    QuizRef,
+    QuizSpec,
+    catalog_index,
+    load_catalog,
+)
+from catalyst_cli.errors import InputError
+from catalyst_cli.progress import Attempt, Submission, grade_submission
+from catalyst_cli.transfer import (
+    Counts,
+    EventFeed,
+    EventKind,
+    ensure_learners,
+    find_learners,
+    table_counts,
+)
+from catalyst_cli.users import Learner
+
+ZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Paris",
+    "America/Los_Angeles",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Africa/Lagos",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Pacific/Kiritimati",
+)
+TOPICS = (
+    "python",
+    "sql",
+    "git",
+    "linux",
+    "testing",
+    "security",
+    "networking",
+    "cloud",
+    "data",
+    "web",
+)
+FIRST_NAMES = ("Ada", "Ben", "Chloé", "Dev", "Eun-ji", "Femi", "Grace", "Hiro", "Inès", "Jamal")
+LAST_NAMES = ("Okafor", "Martin", "Nakamura", "Silva", "Kumar", "Smith", "Dubois", "Ng", "Rossi")
+CHOICES = ("a", "b", "c", "d")
+QUIZ_TOTAL = 10  # the total of quizzes without questions
+PROFILES = ("never", "lapsed", "regular", "streak")
+PROFILE_WEIGHTS = (15, 25, 40, 20)
+
+T = TypeVar("T")
+ProgressCallback = Callable[[int, int], None]
+"""Called now and then with the events and the learners done so far."""
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """What to generate: sizes, the activity window in days before `as_of`, and the seed."""
+
+    users: int = 100
+    competencies: int = 3
+    modules_per_competency: int = 5
+    days: int = 30
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for option, value in (
+            ("--users", self.users),
+            ("--competencies", self.competencies),
+            ("--modules-per-competency", self.modules_per_competency),
+            ("--days", self.days),
+        ):
+            if value < 1:
+                raise InputError(f"invalid {option} {value}: must be at least 1")
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """What a seed generated, and what it changed in the database."""
+
+    competencies: int
+    modules: int
+    quizzes: int
+    learners: int
+    events: int
+    changes: Counts
+
+    def describe(self) -> str:
+        """The one-line summary the command prints."""
+        c = self.changes
+        return (
+            f"seeded {self.competencies} competencies, {self.modules} modules, "
+            f"{self.quizzes} quizzes, {self.learners:,} learners and {self.events:,} events: "
+            f"{c.users:,} new learners, {c.starts:,} modules started, {c.completions:,} "
+            f"completed, {c.attempts:,} quiz attempts recorded"
+        )
+
+
+def seed_catalog(plan: SeedPlan) -> tuple[CompetencySpec, ...]:
+    """The plan's catalogue: about 60% of modules have a quiz, half of them with questions."""
+    rng = random.Random(f"catalog:{plan.seed}")
+    competencies = []
+    for c in range(plan.competencies):
+        topic = TOPICS[c % len(TOPICS)]
+        slug = topic if c < len(TOPICS) else f"{topic}-{c // len(TOPICS) + 1}"
+        modules = []
+        for m in range(1, plan.modules_per_competency + 1):
+            quizzes: tuple[QuizSpec, ...] = ()
+            if rng.random() < 0.6:
+                questions = None
+                if rng.random() < 0.5:
+                    questions = tuple(
+                        QuestionSpec(f"q{i}", f"Question {i}", CHOICES, rng.choice(CHOICES))
+                        for i in range(1, rng.randint(3, 6) + 1)
+                    )
+                quiz_slug = f"{slug}-m{m:02d}-quiz"
+                percent = rng.choice((50, 60, 70, 70, 80))
+                quizzes = (QuizSpec(quiz_slug, f"{topic.title()} {m} quiz", percent, questions),)
+            modules.append(ModuleSpec(f"m{m:02d}", f"{topic.title()} part {m}", quizzes))
+        competencies.append(CompetencySpec(slug, f"{topic.title()} ({c + 1})", tuple(modules)))
+    return tuple(competencies)
+
+
+def seed_people(plan: SeedPlan) -> list[tuple[str, str, str]]:
+    """The plan's learners as (email, name, zone); the zones take turns."""
+    rng = random.Random(f"people:{plan.seed}")
+    width = max(5, len(str(plan.users)))
+    return [
+        (
+            f"learner{i:0{width}d}@example.com",
+            f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+            ZONES[(i + plan.seed) % len(ZONES)],
+        )
+        for i in range(1, plan.users + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class SeedEvent:
+    """One generated event: a start or completion of `module`, or a graded `attempt`."""
+
+    kind: EventKind
+    user_id: int
+    at: datetime
+    module_id: int = 0
+    attempt: Attempt | None = None
+
+
+@dataclass(frozen=True)
+class Course:
+    """The seeded part of the catalogue: competencies' modules in order, each module's quiz."""
+
+    paths: tuple[tuple[ModuleRef, ...], ...]
+    quizzes: dict[int, QuizRef]
+
+    @classmethod
+    def of(cls, index: CatalogIndex, catalog: tuple[CompetencySpec, ...]) -> Course:
+        """The course of `catalog` as loaded (the database may hold more)."""
+        paths = tuple(index.modules_of(index.competency(c.slug)) for c in catalog)
+        ids = {m.id for path in paths for m in path}
+        quizzes = {q.module.id: q for q in index.quizzes.values() if q.module.id in ids}
+        return cls(paths, quizzes)
+
+
+def _active_days(rng: random.Random, days: int) -> list[int]:
+    """Which of the days 0..days-1 (the last is today) a learner is active on, by profile."""
+    profile = rng.choices(PROFILES, PROFILE_WEIGHTS)[0]
+    rate = rng.uniform(0.25, 0.7)
+    if profile == "never":
+        return []
+    if profile == "regular":
+        first = rng.randrange(days // 2 + 1)
+        return [d for d in range(first, days) if rng.random() < rate]
+    if profile == "lapsed":  # nothing today or yesterday
+        if days < 3:
+            return []
+        first = rng.randrange(days - 2)
+        last = rng.randrange(first, days - 2)
+        return [first] + [d for d in range(first + 1, last + 1) if rng.random() < rate]
+    run = rng.randint(min(days, 8), min(days, 60))
+    before = [d for d in range(days - run) if rng.random() < rate / 2]
+    return before + list(range(days - run, days))
+
+
+class _Learning:
+    """One learner working through the course: start, quiz until passed, complete, next."""
+
+    def __init__(self, rng: random.Random, user_id: int, course: Course, key: str | None) -> None:
+        self.rng = rng
+        self.user_id = user_id
+        self.quizzes = course.quizzes
+        first = rng.randrange(len(course.paths))
+        self.path = [m for p in course.paths[first:] + course.paths[:first] for m in p]
+        self.position = 0
+        self.started = False
+        self.passed: list[QuizRef] = []
+        self.key = key
+        self.attempts = 0
+
+    def act(self, at: datetime) -> Iterator[SeedEvent]:
+        """The events of one action at `at`."""
+        if self.position >= len(self.path):
+            if self.passed:  # all done: revise a passed quiz
+                yield self._attempt(_pick(self.rng, self.passed), at, pass_rate=0.9)
+            return
+        module = self.path[self.position]
+        if not self.started:
+            self.started = True
+            yield SeedEvent(EventKind.start, self.user_id, at, module.id)
+            return
+        quiz = self.quizzes.get(module.id)
+        if quiz is None:
+            yield SeedEvent(EventKind.complete, self.user_id, at, module.id)
+            self._next()
+            return
+        event = self._attempt(quiz, at, pass_rate=0.65)
+        yield event
+        if event.attempt is not None and event.attempt.passed:
+            self.passed.append(quiz)
+            if self.rng.random() < 0.5:  # some systems also send the completion
+                yield SeedEvent(EventKind.complete, self.user_id, at, module.id)
+            self._next()
+
+    def _next(self) -> None:
+        self.position += 1
+        self.started = False
+
+    def _attempt(self, quiz: QuizRef, at: datetime, *, pass_rate: float) -> SeedEvent:
+        good = self.rng.random() < pass_rate
+        self.attempts += 1
+        key = None if self.key is None else f"{self.key}-{self.attempts}"
+        if quiz.questions:
+            answers = {
+                str(q["id"]): q["answer"]
+                if good or self.rng.random() < 0.3
+                else _wrong(q["answer"])
+                for q in quiz.questions
+            }
+            submission = Submission(answers=answers)
+        else:
+            score = 6 + _below(self.rng, QUIZ_TOTAL - 5) if good else _below(self.rng, 8)
+            submission = Submission(score=score, total=QUIZ_TOTAL)
+        attempt = grade_submission(self.user_id, quiz, submission, at, key)
+        return SeedEvent(EventKind.quiz, self.user_id, at, quiz.module.id, attempt)
+
+
+def _below(rng: random.Random, n: int) -> int:
+    """A whole number in 0..n-1: `randrange` without its argument checks, several times faster."""
+    return int(rng.random() * n)
+
+
+def _pick(rng: random.Random, items: Sequence[T]) -> T:
+    return items[_below(rng, len(items))]
+
+
+def _wrong(answer: Any) -> Any:
+    return next(c for c in CHOICES if c != answer)
+
+
+def learner_events(
+    plan: SeedPlan, number: int, learner: Learner, course: Course, as_of: datetime
+) -> Iterator[SeedEvent]:
+    """The events of the plan's learner `number`, in time order, none after `as_of`."""
+    rng = random.Random(f"learner:{plan.seed}:{number}")
+    # half the learners come through a system that sends idempotency keys
+    key = f"seed{plan.seed}-{as_of:%Y%m%dT%H%M%S}-{number}" if rng.random() < 0.5 else None
+    learning = _Learning(rng, learner.id, course, key)
+    tz = learner.tz
+    today = as_of.astimezone(tz).date()
+    for day_index in _active_days(rng, plan.days):
+        day: date = today - timedelta(days=plan.days - 1 - day_index)
+        begin = time(7 + _below(rng, 15), _below(rng, 60))
+        at = datetime.combine(day, begin, tzinfo=tz).astimezone(UTC)  # UTC: cheap arithmetic
+        for _ in range(1 + _below(rng, 4)):
+            if at > as_of:
+                break
+            yield from learning.act(at)
+            at += timedelta(seconds=180 + _below(rng, 2820))
+
+
+def seed(
+    session: Session,
+    plan: SeedPlan,
+    *,
+    as_of: datetime,
+    on_progress: ProgressCallback | None = None,
+) -> SeedSummary:
+    """Load the plan's catalogue and learners, and record their activity up to `as_of`."""
+    before = table_counts(session)
+    catalog = seed_catalog(plan)
+    loaded = load_catalog(session, catalog)
+    people = seed_people(plan)
+    ensure_learners(session, people, now=as_of - timedelta(days=plan.days))
+    learners = find_learners(session, [email for email, _, _ in people])
+    course = Course.of(catalog_index(session), catalog)
+    feed = EventFeed(session)
+    events = 0
+    for number, (email, _, _) in enumerate(people, 1):
+        for ev in learner_events(plan, number, learners[email], course, as_of):
+            events += 1
+            if ev.attempt is not None:
+                feed.attempt(events, ev.attempt)
+            elif ev.kind is EventKind.start:
+                feed.start(ev.user_id, ev.module_id, ev.at)
+            else:
+                feed.complete(ev.user_id, ev.module_id, ev.at)
+        if on_progress is not None and (number % 100 == 0 or number == len(people)):
+            on_progress(events, number)
+    conflicts = feed.flush()
+    if conflicts:
+        raise InputError(
+            f"cannot seed: {len(conflicts)} generated attempt ids are already recorded "
+            "with different content"
+        )
+    return SeedSummary(
+        loaded.competencies,
+        loaded.modules,
+        loaded.quizzes,
+        len(people),
+        events,
+        table_counts(session) - before,
+    )

@@ -1,0 +1,122 @@
+"""`catalyst seed` in the domain layer: determinism, the spread of activity, and the rules."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from catalyst_cli.db.session import unit_of_work
+from catalyst_cli.errors import InputError
+from catalyst_cli.formats import DataFormat
+from catalyst_cli.seeding import ZONES, SeedPlan, seed, seed_catalog, seed_people
+from catalyst_cli.stats import iter_activity
+from catalyst_cli.transfer import Source, export_events, import_events, write_events
+from tests.conftest import snapshot
+from tests.test_transfer import clear_progress
+
+AS_OF = datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=UTC)
+PLAN = SeedPlan(users=60, competencies=2, modules_per_competency=6, days=40, seed=7)
+
+
+def seeded_with(url: str, plan: SeedPlan = PLAN) -> None:
+    with unit_of_work(url) as session:
+        seed(session, plan, as_of=AS_OF)
+
+
+def export_text(url: str) -> str:
+    out = io.StringIO()
+    with unit_of_work(url, write=False) as session:
+        write_events(export_events(session, as_of=None, tz=UTC), DataFormat.csv, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("field", ["users", "competencies", "modules_per_competency", "days"])
+def test_sizes_must_be_positive(field: str) -> None:
+    option = "--" + field.replace("_", "-")
+    with pytest.raises(InputError, match=f"invalid {option} 0: must be at least 1"):
+        SeedPlan(**{field: 0})
+
+
+def test_catalogue_is_deterministic_with_both_kinds_of_quiz() -> None:
+    plan = SeedPlan(competencies=12, modules_per_competency=8, seed=3)
+    catalog = seed_catalog(plan)
+    assert catalog == seed_catalog(plan)
+    assert catalog != seed_catalog(SeedPlan(competencies=12, modules_per_competency=8, seed=4))
+    assert len(catalog) == 12 and all(len(c.modules) == 8 for c in catalog)
+    assert len({c.slug for c in catalog}) == 12  # slugs stay unique past the topic list
+    quizzes = [q for c in catalog for m in c.modules for q in m.quizzes]
+    assert len({q.slug for q in quizzes}) == len(quizzes)
+    assert any(q.questions for q in quizzes) and any(q.questions is None for q in quizzes)
+    assert {tz for _, _, tz in seed_people(SeedPlan(users=40))} == set(ZONES)
+
+
+def test_same_seed_same_data_to_the_byte(
+    sqlite_url: str, sqlite_template: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.db"
+    shutil.copyfile(sqlite_template, other)
+    seeded_with(sqlite_url)
+    seeded_with(f"sqlite:///{other}")
+    assert snapshot(sqlite_url) == snapshot(f"sqlite:///{other}")
+    third = tmp_path / "third.db"
+    shutil.copyfile(sqlite_template, third)
+    seeded_with(
+        f"sqlite:///{third}",
+        SeedPlan(users=60, competencies=2, modules_per_competency=6, days=40, seed=8),
+    )
+    assert export_text(f"sqlite:///{third}") != export_text(sqlite_url)
+
+
+def test_same_seed_same_data_on_both_backends(sqlite_url: str, pg_url: str) -> None:
+    seeded_with(sqlite_url)
+    seeded_with(pg_url)
+    assert export_text(sqlite_url) == export_text(pg_url)
+
+
+def test_activity_is_spread_like_real_learners(db_url: str) -> None:
+    seeded_with(
+        db_url, SeedPlan(users=150, competencies=3, modules_per_competency=8, days=60, seed=1)
+    )
+    with unit_of_work(db_url, write=False) as session:
+        learners = [(a.learner, a.streak()) for a in iter_activity(session, as_of=AS_OF)]
+    assert len(learners) == 150
+    zones = {learner.timezone for learner, _ in learners}
+    assert {"Pacific/Kiritimati", "America/Los_Angeles", "Europe/London", "Asia/Kolkata"} <= zones
+    never = [s for _, s in learners if s.last_active is None]
+    streaking = [s for _, s in learners if s.current >= 7]
+    lapsed = [s for _, s in learners if s.current == 0 and s.longest > 0]
+    assert len(never) >= 5 and len(streaking) >= 5 and len(lapsed) >= 5
+    assert max(s.longest for _, s in learners) >= 20
+
+
+def test_seeded_data_is_what_its_own_events_give(db_url: str) -> None:
+    seeded_with(db_url)
+    exported = export_text(db_url)
+    times = [line.split(",")[6] for line in exported.splitlines()[1:]]
+    assert times and max(datetime.fromisoformat(t) for t in times) <= AS_OF
+    clear_progress(db_url)
+    raw = exported.encode()
+    with unit_of_work(db_url) as session:
+        import_events(
+            session,
+            Source(io.BytesIO(raw), "seed.csv", len(raw)),
+            fmt=DataFormat.csv,
+            create_users=False,
+            dry_run=False,
+            now=AS_OF,
+        )
+    assert export_text(db_url) == exported
+
+
+def test_seeding_again_changes_nothing(db_url: str) -> None:
+    seeded_with(db_url)
+    before = snapshot(db_url)
+    with unit_of_work(db_url) as session:
+        summary = seed(session, PLAN, as_of=AS_OF)
+    assert summary.events > 0
+    assert (summary.changes.users, summary.changes.starts, summary.changes.attempts) == (0, 0, 0)
+    assert snapshot(db_url) == before
