@@ -25,7 +25,8 @@ def demo(ctx: typer.Context) -> None:
         reset_demo_file,
         seed_demo,
     )
-    from catalyst_cli.output import echo, record, write_module_list, write_pairs
+    from catalyst_cli.output import echo, record, write_module_list, write_pairs, write_table
+    from catalyst_cli.reports import build_report
     from catalyst_cli.stats import learner_view
 
     url, own_file = demo_database(settings(ctx), dict(os.environ))
@@ -37,6 +38,9 @@ def demo(ctx: typer.Context) -> None:
     with unit_of_work(url, write=False) as session:
         view = learner_view(
             session, email=DEMO_LEARNER, competency=DEMO_COMPETENCY, as_of=None, now=clock
+        )
+        report = list(
+            build_report(session, as_of=clock, competency=None, users=None, by_module=False).rows
         )
     stats = view.stats()
     echo(f"catalyst demo (database: {safe_url(normalize_url(url))})")
@@ -50,3 +54,17 @@ def demo(ctx: typer.Context) -> None:
         sys.stdout,
         ascii_only=False,
     )
+    echo("\n== catalyst report (a few of its columns; --format csv|json|jsonl for all)")
+    write_table(report, DEMO_REPORT_COLUMNS, sys.stdout)
+    echo("\nTry it yourself: catalyst --help")
+
+
+DEMO_REPORT_COLUMNS = (
+    "user",
+    "name",
+    "progress_percent",
+    "modules_completed",
+    "quizzes_passed",
+    "current_streak",
+    "streak_at_risk",
+)

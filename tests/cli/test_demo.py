@@ -16,6 +16,12 @@ def test_demo_uses_its_own_file_and_shows_the_views(isolated_env: Path, monkeypa
     assert "current_streak        4" in out
     assert "modules_completed     2" in out
     assert "▶  3. Functions (functions)  ← next" in out
+    report = out.split("== catalyst report", 1)[1]
+    assert [line.split()[0] for line in report.splitlines()[3:6]] == [
+        "ada@example.com",
+        "bob@example.com",
+        "kim@example.com",
+    ]
     assert (isolated_env / "demo.db").exists()
     assert not real.exists()
     assert not (isolated_env / "catalyst.db").exists()
