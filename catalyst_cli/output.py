@@ -98,6 +98,14 @@ def write_pairs(row: Row, out: IO[str]) -> None:
     out.write("\n")
 
 
+def write_record(row: Row, fmt: str, out: IO[str]) -> None:
+    """One record: a JSON object on one line, or a key/value table for people."""
+    if fmt == "json":
+        out.write(json_object(row) + "\n")
+    else:
+        write_pairs(row, out)
+
+
 def write_rows(rows: Iterable[Row], columns: Sequence[str], fmt: str, out: IO[str]) -> None:
     """Rows in `fmt`: csv, json, jsonl, table, or any tabulate format by name."""
     if fmt == "csv":

@@ -36,7 +36,7 @@ def _record(
 
     from catalyst_cli.columns import PROGRESS_COLUMNS
     from catalyst_cli.db.session import unit_of_work
-    from catalyst_cli.output import echo, json_object, record, write_pairs
+    from catalyst_cli.output import record, write_record
     from catalyst_cli.progress import module_status, record_completion, record_start
 
     email = learner_email(user)
@@ -46,10 +46,7 @@ def _record(
         event = action(session, email=email, module=module, at=at, now=clock)
         status = module_status(session, event, clock)
     row = record(status, PROGRESS_COLUMNS)
-    if fmt is ViewFormat.json:
-        echo(json_object(row))
-    else:
-        write_pairs(row, sys.stdout)
+    write_record(row, fmt.value, sys.stdout)
 
 
 @app.command("start")

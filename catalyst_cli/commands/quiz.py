@@ -49,7 +49,7 @@ def submit(
     import sys
 
     from catalyst_cli.db.session import unit_of_work
-    from catalyst_cli.output import echo, json_object, write_pairs
+    from catalyst_cli.output import write_record
     from catalyst_cli.progress import read_submission, record_submission
 
     email = learner_email(user)
@@ -65,7 +65,4 @@ def submit(
             now=now(),
         )
     row = outcome.record()
-    if fmt is ViewFormat.json:
-        echo(json_object(row))
-    else:
-        write_pairs(row, sys.stdout)
+    write_record(row, fmt.value, sys.stdout)

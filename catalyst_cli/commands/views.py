@@ -47,13 +47,10 @@ def stats(
     import sys
 
     from catalyst_cli.columns import STATS_COLUMNS
-    from catalyst_cli.output import echo, json_object, record, write_pairs
+    from catalyst_cli.output import record, write_record
 
     row = record(_view(ctx, user, competency, as_of).stats(), STATS_COLUMNS)
-    if fmt is ViewFormat.json:
-        echo(json_object(row))
-    else:
-        write_pairs(row, sys.stdout)
+    write_record(row, fmt.value, sys.stdout)
 
 
 @app.command("streak")
@@ -68,13 +65,10 @@ def streak(
     import sys
 
     from catalyst_cli.columns import STREAK_COLUMNS
-    from catalyst_cli.output import echo, json_object, record, write_pairs
+    from catalyst_cli.output import record, write_record
 
     row = record(_view(ctx, user, None, as_of).stats(), STREAK_COLUMNS)
-    if fmt is ViewFormat.json:
-        echo(json_object(row))
-    else:
-        write_pairs(row, sys.stdout)
+    write_record(row, fmt.value, sys.stdout)
 
 
 @app.command("modules")
