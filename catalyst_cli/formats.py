@@ -21,6 +21,13 @@ class DataFormat(enum.StrEnum):
     jsonl = "jsonl"
 
 
+class TransferFormat(enum.StrEnum):
+    """The formats events are imported and exported in."""
+
+    csv = DataFormat.csv.value
+    jsonl = DataFormat.jsonl.value
+
+
 def report_formats() -> list[str]:
     """Every value `report --format` takes: ours, then tabulate's table formats by name."""
     from tabulate import tabulate_formats

@@ -10,7 +10,7 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
@@ -188,3 +188,31 @@ def echo(text: str, out: IO[str] | None = None) -> None:
 def note(text: str) -> None:
     """Print a human message (a hint, a summary) to stderr."""
     print(text, file=sys.stderr)
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal (rows, rate, time left), else nothing.
+
+    The callback takes the rows done and the work done out of `total` (bytes of a file).
+    """
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]:,} rows, {task.fields[rate]:,.0f}/s"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total, rows=0, rate=0.0)
+
+        def tick(rows: int, done: int) -> None:
+            elapsed = bar.tasks[task].elapsed or 0.0
+            bar.update(task, completed=done, rows=rows, rate=rows / elapsed if elapsed else 0.0)
+
+        yield tick

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from catalyst_cli.commands.common import now, settings
-from catalyst_cli.commands.transfer import progress_bar
 
 app = typer.Typer()
 
@@ -34,7 +33,7 @@ def seed(
     from datetime import UTC
 
     from catalyst_cli.db.session import unit_of_work
-    from catalyst_cli.output import note
+    from catalyst_cli.output import note, progress_bar
     from catalyst_cli.seeding import SeedPlan
     from catalyst_cli.seeding import seed as run_seed
     from catalyst_cli.timeutil import resolve_time

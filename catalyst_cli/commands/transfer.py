@@ -2,53 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
 from catalyst_cli.commands.common import now, settings
-from catalyst_cli.formats import DataFormat
+from catalyst_cli.formats import DataFormat, TransferFormat
 
 app = typer.Typer()
-
-
-class TransferFormat(enum.StrEnum):
-    """The formats events are imported and exported in."""
-
-    csv = DataFormat.csv.value
-    jsonl = DataFormat.jsonl.value
-
-
-@contextmanager
-def progress_bar(label: str, total: int | None) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal (rows, rate, time left), else nothing.
-
-    The callback takes the rows done and the work done out of `total` (bytes of a file).
-    """
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[rows]:,} rows, {task.fields[rate]:,.0f}/s"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=total, rows=0, rate=0.0)
-
-        def tick(rows: int, done: int) -> None:
-            elapsed = bar.tasks[task].elapsed or 0.0
-            bar.update(task, completed=done, rows=rows, rate=rows / elapsed if elapsed else 0.0)
-
-        yield tick
 
 
 @app.command("import")
@@ -78,7 +40,7 @@ def import_(
 ) -> None:
     """Import start, complete and quiz events from FILE: all rows, or none if any is bad."""
     from catalyst_cli.db.session import unit_of_work
-    from catalyst_cli.output import note
+    from catalyst_cli.output import note, progress_bar
     from catalyst_cli.transfer import import_events, import_format, open_source
 
     with open_source(file, sys.stdin.buffer) as source:

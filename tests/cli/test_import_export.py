@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from catalyst_cli.commands.transfer import progress_bar
+from catalyst_cli.output import progress_bar
 from catalyst_cli.transfer import COLUMNS
 from tests.conftest import REAL_DATA, Runner, json_out, snapshot
 from tests.test_transfer import clear_progress
