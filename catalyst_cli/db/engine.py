@@ -17,15 +17,33 @@ PG_LOCK_TIMEOUT_MS = 30_000
 
 
 def _create_owner_only(path: os.PathLike[str]) -> None:
-    """Create the SQLite file and its folder readable by the owner alone, if they do not exist."""
+    """Create the SQLite file, in WAL mode, readable by its owner alone, if it does not exist.
+
+    The file is made whole beside its place and linked in, so a process that races this one
+    never sees an empty file whose journal mode is still being switched (a reader could then
+    fail with "database is locked" instead of waiting).
+    """
+    import sqlite3
     from pathlib import Path
 
     p = Path(path)
     if p.exists():
         return
     p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.new")
+    try:
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        fresh = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            fresh.execute("PRAGMA journal_mode = WAL")
+            fresh.execute("PRAGMA user_version = 0")  # writes the header: the file is WAL now
+        finally:
+            fresh.close()
+        os.link(tmp, p)
+    except FileExistsError:
+        pass  # another process made it first
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def make_engine(url: URL, *, immediate: bool = True) -> Engine:
