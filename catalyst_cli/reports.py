@@ -13,15 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
 from catalyst_cli.columns import REPORT_COLUMNS, REPORT_MODULE_COLUMNS
-from catalyst_cli.db.models import User
-from catalyst_cli.errors import InputError, NotFoundError
+from catalyst_cli.errors import InputError
 from catalyst_cli.stats import LearnerActivity, iter_activity, learner_stats, module_statuses
 from catalyst_cli.timeutil import resolve_time, zone
+from catalyst_cli.users import known_emails
 
 Row = dict[str, Any]
 
@@ -66,17 +65,6 @@ def build_report(
     if by_module:
         return Report(REPORT_MODULE_COLUMNS, _module_rows(activity, index, comp))
     return Report(REPORT_COLUMNS, _learner_rows(activity, index, comp))
-
-
-def known_emails(session: Session, users: Iterable[str]) -> list[str]:
-    """The stored emails of `users` (case-insensitive); an unknown one is a NotFoundError."""
-    given = {u.strip().lower(): u for u in users}
-    found = set(session.scalars(select(User.email).where(User.email.in_(sorted(given)))))
-    for key in sorted(given):
-        if key not in found:
-            email = given[key]
-            raise NotFoundError(f"unknown user {email!r}: add it with `catalyst users add {email}`")
-    return sorted(found)
 
 
 def _learner_rows(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -71,15 +71,19 @@ def get_learner(session: Session, email: str) -> Learner:
     return Learner(*row)
 
 
-def list_learners(session: Session, emails: list[str] | None = None) -> Iterator[Learner]:
-    """Learners ordered by email, all of them or those named (each must exist)."""
+def list_learners(session: Session) -> Iterator[Learner]:
+    """Every learner, ordered by email."""
     stmt = select(User.id, User.email, User.name, User.timezone).order_by(User.email)
-    if emails:
-        keys = sorted({e.strip().lower() for e in emails})
-        found = {row.email for row in session.execute(stmt.where(User.email.in_(keys)))}
-        missing = [k for k in keys if k not in found]
-        if missing:
-            raise NotFoundError(f"unknown user {missing[0]!r}")
-        stmt = stmt.where(User.email.in_(keys))
     for row in session.execute(stmt.execution_options(yield_per=1000)):
         yield Learner(*row)
+
+
+def known_emails(session: Session, emails: Iterable[str]) -> list[str]:
+    """The stored form of each email given (case-insensitive); an unknown one is NotFoundError."""
+    given = {e.strip().lower(): e for e in emails}
+    found = set(session.scalars(select(User.email).where(User.email.in_(sorted(given)))))
+    for key in sorted(given):
+        if key not in found:
+            email = given[key]
+            raise NotFoundError(f"unknown user {email!r}: add it with `catalyst users add {email}`")
+    return sorted(found)
