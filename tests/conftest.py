@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.main
+import typer.testing
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
 
@@ -97,6 +99,18 @@ TABLES = (
     "learning_progress",
     "quiz_attempts",
 )
+
+
+@pytest.fixture(autouse=True)
+def typer_command_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typer's CliRunner rebuilds the click command from `app` on every invoke, half the cost
+    of a call; build it once per test."""
+    command = typer.main.get_command(app)
+
+    def get_command(typer_app: typer.Typer) -> Any:
+        return command if typer_app is app else typer.main.get_command(typer_app)
+
+    monkeypatch.setattr(typer.testing, "_get_command", get_command)
 
 
 @pytest.fixture(autouse=True)
@@ -229,6 +243,27 @@ def seeded(cli: Runner, catalog_file: Path) -> Runner:
         result = cli("users", "add", email, "--name", email.split("@")[0].title(), "--tz", tz)
         assert result.exit_code == 0, result.output
     return cli
+
+
+@pytest.fixture
+def cohort(seeded: Runner) -> Runner:
+    """Ann (Paris) is active March 1-4 and 6; Bob (Los Angeles) on 2-3; Kim never."""
+    for args in (
+        ("start", "python/intro", "-u", "ann@example.com", "--at", "2026-03-01"),
+        ("quiz", "submit", "py-intro", "-u", "ann@example.com", "--score", "1", "--total", "3",
+         "--at", "2026-03-02"),
+        ("quiz", "submit", "py-intro", "-u", "ann@example.com", "--score", "2", "--total", "3",
+         "--at", "2026-03-03"),
+        ("complete", "python/types", "-u", "ann@example.com", "--at", "2026-03-04"),
+        ("start", "sql/intro", "-u", "ann@example.com", "--at", "2026-03-06"),
+        ("quiz", "submit", "py-types", "-u", "bob@example.com", "--score", "4", "--total", "7",
+         "--at", "2026-03-02T23:30"),
+        ("quiz", "submit", "sql-joins", "-u", "bob@example.com", "--score", "1", "--total", "8",
+         "--at", "2026-03-03"),
+    ):  # fmt: skip
+        result = seeded(*args)
+        assert result.exit_code == 0, result.output
+    return seeded
 
 
 def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:

@@ -395,8 +395,6 @@ def database_state(url: str) -> dict[str, Any]:
 def test_eight_processes_at_once_lose_and_double_nothing(
     fresh_urls: list[str], tmp_path: Path
 ) -> None:
-    if "fork" not in multiprocessing.get_all_start_methods():
-        pytest.skip("needs the fork start method (Linux, macOS)")
     workdir = tmp_path / "workers"
     workdir.mkdir()
     workers = Workers(workdir)

@@ -26,8 +26,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import typer.main
-import typer.testing
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
@@ -241,18 +239,6 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             )
         )
     return Scenario(catalogue, learners, arrival, tuple(queries))
-
-
-@pytest.fixture(autouse=True)
-def typer_command_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Typer's CliRunner rebuilds the click command from `app` on every invoke, half the cost
-    of a call here; build it once per test."""
-    command = typer.main.get_command(app)
-
-    def get_command(typer_app: typer.Typer) -> Any:
-        return command if typer_app is app else typer.main.get_command(typer_app)
-
-    monkeypatch.setattr(typer.testing, "_get_command", get_command)
 
 
 # --- databases, one per example ----------------------------------------------------------

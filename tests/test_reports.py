@@ -87,27 +87,6 @@ def test_output_path_must_name_a_file(template: str) -> None:
 # --- rows --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def events(seeded: Runner) -> Runner:
-    """Ann (Paris) works on four days; Bob (Los Angeles) passes a quiz; Kim does nothing."""
-    for args in (
-        ("start", "python/intro", "-u", "ann@example.com", "--at", "2026-03-01"),
-        ("quiz", "submit", "py-intro", "-u", "ann@example.com", "--score", "1", "--total", "3",
-         "--at", "2026-03-02"),
-        ("quiz", "submit", "py-intro", "-u", "ann@example.com", "--score", "2", "--total", "3",
-         "--at", "2026-03-03"),
-        ("complete", "python/types", "-u", "ann@example.com", "--at", "2026-03-04"),
-        ("start", "sql/intro", "-u", "ann@example.com", "--at", "2026-03-06"),
-        ("quiz", "submit", "py-types", "-u", "bob@example.com", "--score", "4", "--total", "7",
-         "--at", "2026-03-02T23:30"),
-        ("quiz", "submit", "sql-joins", "-u", "bob@example.com", "--score", "1", "--total", "8",
-         "--at", "2026-03-03"),
-    ):  # fmt: skip
-        result = seeded(*args)
-        assert result.exit_code == 0, result.output
-    return seeded
-
-
 def _report(db_url: str, **kwargs: Any) -> tuple[tuple[str, ...], list[dict[str, Any]]]:
     options: dict[str, Any] = {"competency": None, "users": None, "by_module": False}
     options.update(kwargs)
@@ -119,7 +98,7 @@ def _report(db_url: str, **kwargs: Any) -> tuple[tuple[str, ...], list[dict[str,
 END_OF_MARCH_4 = datetime(2026, 3, 4, 23, 59, 59, 999999, tzinfo=UTC)
 
 
-def test_learner_rows(events: Runner, db_url: str) -> None:
+def test_learner_rows(cohort: Runner, db_url: str) -> None:
     columns, rows = _report(db_url, as_of=END_OF_MARCH_4)
     assert columns == REPORT_COLUMNS
     assert [list(r) for r in rows] == [list(REPORT_COLUMNS)] * 3
@@ -156,7 +135,7 @@ def test_learner_rows(events: Runner, db_url: str) -> None:
     assert kim["last_active"] is None
 
 
-def test_module_rows_in_email_then_catalogue_order(events: Runner, db_url: str) -> None:
+def test_module_rows_in_email_then_catalogue_order(cohort: Runner, db_url: str) -> None:
     columns, rows = _report(db_url, as_of=END_OF_MARCH_4, by_module=True)
     assert columns == REPORT_MODULE_COLUMNS
     assert [(r["user"][:3], r["competency"], r["module"]) for r in rows[:7]] == [
@@ -178,7 +157,7 @@ def test_module_rows_in_email_then_catalogue_order(events: Runner, db_url: str) 
     assert bob["intro"]["best_score"] is None
 
 
-def test_competency_scope_and_named_users(events: Runner, db_url: str) -> None:
+def test_competency_scope_and_named_users(cohort: Runner, db_url: str) -> None:
     _, rows = _report(
         db_url,
         as_of=END_OF_MARCH_4,
@@ -199,7 +178,7 @@ def test_competency_scope_and_named_users(events: Runner, db_url: str) -> None:
     ],
 )
 def test_unknown_names_fail_before_any_row(
-    events: Runner, db_url: str, competency: str | None, users: list[str] | None, message: str
+    cohort: Runner, db_url: str, competency: str | None, users: list[str] | None, message: str
 ) -> None:
     with unit_of_work(db_url, write=False) as session, pytest.raises(NotFoundError, match=message):
         build_report(
@@ -233,13 +212,13 @@ def _queries_for_a_report(db_url: str, statements: list[str], by_module: bool) -
 
 @pytest.mark.parametrize("by_module", [False, True])
 def test_query_count_does_not_grow_with_learners(
-    events: Runner, db_url: str, statements: list[str], by_module: bool
+    cohort: Runner, db_url: str, statements: list[str], by_module: bool
 ) -> None:
     few = _queries_for_a_report(db_url, statements, by_module)
     for i in range(5):
         email = f"extra{i}@example.com"
-        assert events("users", "add", email).exit_code == 0
-        assert events("start", "python/intro", "-u", email, "--at", "2026-03-01").exit_code == 0
+        assert cohort("users", "add", email).exit_code == 0
+        assert cohort("start", "python/intro", "-u", email, "--at", "2026-03-01").exit_code == 0
     assert _queries_for_a_report(db_url, statements, by_module) == few
 
 

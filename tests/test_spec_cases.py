@@ -14,10 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer.main
-import typer.testing
 
-from catalyst_cli.main import app
 from tests.conftest import TEST_CATALOG, Runner, json_out
 
 ANN, BOB, KIM = "ann@example.com", "bob@example.com", "kim@example.com"
@@ -49,18 +46,6 @@ EXTRA_COMPETENCIES: list[dict[str, Any]] = [
     },
     {"slug": "empty", "title": "No modules yet", "modules": []},
 ]
-
-
-@pytest.fixture(autouse=True)
-def typer_command_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Typer's CliRunner rebuilds the click command from `app` on every invoke, half the cost
-    of a call here; build it once per test."""
-    command = typer.main.get_command(app)
-
-    def get_command(typer_app: typer.Typer) -> Any:
-        return command if typer_app is app else typer.main.get_command(typer_app)
-
-    monkeypatch.setattr(typer.testing, "_get_command", get_command)
 
 
 @pytest.fixture

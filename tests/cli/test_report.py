@@ -60,27 +60,6 @@ MODULE_KEYS = [
 NUMBER_KEYS = KEYS[5:15]  # modules_total ... longest_streak
 
 
-@pytest.fixture
-def events(seeded: Runner) -> Runner:
-    """Ann (Paris) is active March 1-4 and 6; Bob (Los Angeles) on 2-3; Kim never."""
-    for args in (
-        ("start", "python/intro", "-u", "ann@example.com", "--at", "2026-03-01"),
-        ("quiz", "submit", "py-intro", "-u", "ann@example.com", "--score", "1", "--total", "3",
-         "--at", "2026-03-02"),
-        ("quiz", "submit", "py-intro", "-u", "ann@example.com", "--score", "2", "--total", "3",
-         "--at", "2026-03-03"),
-        ("complete", "python/types", "-u", "ann@example.com", "--at", "2026-03-04"),
-        ("start", "sql/intro", "-u", "ann@example.com", "--at", "2026-03-06"),
-        ("quiz", "submit", "py-types", "-u", "bob@example.com", "--score", "4", "--total", "7",
-         "--at", "2026-03-02T23:30"),
-        ("quiz", "submit", "sql-joins", "-u", "bob@example.com", "--score", "1", "--total", "8",
-         "--at", "2026-03-03"),
-    ):  # fmt: skip
-        result = seeded(*args)
-        assert result.exit_code == 0, result.output
-    return seeded
-
-
 def report(cli: Runner, *args: str, env: dict[str, str] | None = None) -> Any:
     result = cli("report", "--format", "json", *args, env=env)
     assert result.stderr == ""
@@ -96,9 +75,9 @@ def one_error_line(result: Result) -> str:
 # --- rows --------------------------------------------------------------------------------------
 
 
-def test_one_row_per_learner_with_the_spec_keys_in_email_order(events: Runner) -> None:
-    assert events("users", "add", "AARON@example.com").exit_code == 0
-    rows = report(events, "--as-of", "2026-03-04")
+def test_one_row_per_learner_with_the_spec_keys_in_email_order(cohort: Runner) -> None:
+    assert cohort("users", "add", "AARON@example.com").exit_code == 0
+    rows = report(cohort, "--as-of", "2026-03-04")
     assert [list(r) for r in rows] == [KEYS] * 4
     assert [r["user"] for r in rows] == ["aaron@example.com", *EMAILS]
     aaron, ann, bob, kim = rows
@@ -136,7 +115,7 @@ AS_OF_POINTS = [  # Ann's (completed, in progress, %, attempts, streak, last act
 ]
 
 
-def test_as_of_points(events: Runner) -> None:
+def test_as_of_points(cohort: Runner) -> None:
     keys = (
         "modules_completed",
         "modules_in_progress",
@@ -147,40 +126,40 @@ def test_as_of_points(events: Runner) -> None:
         "streak_at_risk",
     )
     for as_of, tz, expected in AS_OF_POINTS:
-        ann = report(events, "--as-of", as_of, "--tz", tz, "-u", "ann@example.com")[0]
+        ann = report(cohort, "--as-of", as_of, "--tz", tz, "-u", "ann@example.com")[0]
         assert tuple(ann[k] for k in keys) == expected, (as_of, tz)
 
 
-def test_a_report_row_says_what_stats_says(events: Runner) -> None:
+def test_a_report_row_says_what_stats_says(cohort: Runner) -> None:
     for as_of in ("2026-03-01T20:00:00Z", "2026-03-04T22:30:00Z", "2026-04-01T10:00-07:00"):
         for scope in ([], ["--competency", "python"], ["--competency", "sql"]):
-            for row in report(events, "--as-of", as_of, *scope):
-                stats = events("stats", "-u", row["user"], "--as-of", as_of, "-f", "json", *scope)
+            for row in report(cohort, "--as-of", as_of, *scope):
+                stats = cohort("stats", "-u", row["user"], "--as-of", as_of, "-f", "json", *scope)
                 assert {k: v for k, v in row.items() if k != "name"} == json_out(stats), (
                     as_of,
                     scope,
                 )
 
 
-def test_by_module_rows_say_what_modules_says(events: Runner) -> None:
+def test_by_module_rows_say_what_modules_says(cohort: Runner) -> None:
     keys = ("module", "title", "status", "started_at", "completed_at")
     for as_of in ("2026-03-02T12:00:00Z", "2026-03-05"):
-        rows = report(events, "--by-module", "--as-of", as_of)
+        rows = report(cohort, "--by-module", "--as-of", as_of)
         assert [list(r) for r in rows] == [MODULE_KEYS] * 18
         assert [(r["user"], r["competency"]) for r in rows[:6]] == [
             ("ann@example.com", c) for c in ("python",) * 4 + ("sql",) * 2
         ]
         for email in EMAILS:
             for competency in ("python", "sql"):
-                listed = events("modules", competency, "-u", email, "--as-of", as_of, "-f", "json")
+                listed = cohort("modules", competency, "-u", email, "--as-of", as_of, "-f", "json")
                 mine = [r for r in rows if r["user"] == email and r["competency"] == competency]
                 assert [{k: r[k] for k in keys} for r in mine] == [
                     {k: m[k] for k in keys} for m in json_out(listed)
                 ], (as_of, email, competency)
 
 
-def test_by_module_best_score_is_a_half_up_percent_or_null(events: Runner) -> None:
-    rows = report(events, "--by-module", "--as-of", "2026-03-05", "-u", "bob@example.com")
+def test_by_module_best_score_is_a_half_up_percent_or_null(cohort: Runner) -> None:
+    rows = report(cohort, "--by-module", "--as-of", "2026-03-05", "-u", "bob@example.com")
     assert {r["module"]: r["best_score"] for r in rows} == {
         "intro": None,
         "types": 57,  # 4/7
@@ -189,7 +168,7 @@ def test_by_module_best_score_is_a_half_up_percent_or_null(events: Runner) -> No
         "joins": 13,  # 1/8 = 12.5
     }
     ann = report(
-        events, "--by-module", "--as-of", "2026-03-05", "-u", "ann@example.com", "-c", "python"
+        cohort, "--by-module", "--as-of", "2026-03-05", "-u", "ann@example.com", "-c", "python"
     )
     assert [(r["module"], r["status"], r["best_score"]) for r in ann] == [
         ("intro", "completed", 67),  # the best of 33 and 67
@@ -201,16 +180,16 @@ def test_by_module_best_score_is_a_half_up_percent_or_null(events: Runner) -> No
     assert ann[0]["completed_at"] == "2026-03-03T12:00:00+01:00"
 
 
-def test_competency_and_repeated_users(events: Runner) -> None:
-    rows = report(events, "-c", "sql", "-u", "KIM@example.com", "--user", "ann@example.com")
+def test_competency_and_repeated_users(cohort: Runner) -> None:
+    rows = report(cohort, "-c", "sql", "-u", "KIM@example.com", "--user", "ann@example.com")
     assert [r["user"] for r in rows] == ["ann@example.com", "kim@example.com"]
     assert {(r["competency"], r["modules_total"], r["quizzes_total"]) for r in rows} == {
         ("sql", 2, 1)
     }
 
 
-def test_catalyst_user_does_not_narrow_the_report(events: Runner) -> None:
-    rows = report(events, env={"CATALYST_USER": "ann@example.com"})
+def test_catalyst_user_does_not_narrow_the_report(cohort: Runner) -> None:
+    rows = report(cohort, env={"CATALYST_USER": "ann@example.com"})
     assert [r["user"] for r in rows] == EMAILS
 
 
@@ -221,7 +200,7 @@ def test_no_learners_is_an_empty_report(cli: Runner, catalog_file: Path) -> None
     assert cli("report", "-f", "csv").stdout_bytes == ",".join(KEYS).encode() + b"\r\n"
 
 
-def test_bad_values_are_one_line_and_exit_1(events: Runner, tmp_path: Path) -> None:
+def test_bad_values_are_one_line_and_exit_1(cohort: Runner, tmp_path: Path) -> None:
     target = tmp_path / "out" / "r.csv"
     for args, message in (
         (("-u", "ann@example.com", "-u", "zed@example.com"), "unknown user 'zed@example.com'"),
@@ -229,32 +208,32 @@ def test_bad_values_are_one_line_and_exit_1(events: Runner, tmp_path: Path) -> N
         (("--tz", "Mars/Olympus"), "unknown timezone 'Mars/Olympus'"),
         (("--as-of", "someday"), "invalid time 'someday'"),
     ):
-        result = events("report", *args, "-o", str(target))
+        result = cohort("report", *args, "-o", str(target))
         assert result.exit_code == 1, args
         assert message in one_error_line(result)
         assert result.stdout == ""
         assert not target.parent.exists()
 
 
-def test_the_report_only_reads(events: Runner, db_url: str, tmp_path: Path) -> None:
+def test_the_report_only_reads(cohort: Runner, db_url: str, tmp_path: Path) -> None:
     before = snapshot(db_url)
     for args in ((), ("--by-module",), ("-f", "csv", "-o", str(tmp_path / "r.csv"))):
-        assert events("report", *args).exit_code == 0
+        assert cohort("report", *args).exit_code == 0
     assert snapshot(db_url) == before
 
 
 # --- formats -------------------------------------------------------------------------------------
 
 
-def test_jsonl_is_one_object_per_line(events: Runner) -> None:
-    result = events("report", "-f", "jsonl", "--by-module")
+def test_jsonl_is_one_object_per_line(cohort: Runner) -> None:
+    result = cohort("report", "-f", "jsonl", "--by-module")
     assert result.exit_code == 0 and result.stderr == ""
     lines = result.stdout.splitlines()
     assert len(lines) == 18
     assert [json.loads(line)["module"] for line in lines[:2]] == ["intro", "types"]
 
 
-def test_table_formats(events: Runner) -> None:
+def test_table_formats(cohort: Runner) -> None:
     for fmt, marker in (
         ("table", "user             name"),
         ("github", "| user            | name   |"),
@@ -263,15 +242,15 @@ def test_table_formats(events: Runner) -> None:
         ("html", "<table>"),
         ("tsv", "\tname  \tas_of "),
     ):
-        result = events("report", "-f", fmt, "--as-of", "2026-03-04")
+        result = cohort("report", "-f", fmt, "--as-of", "2026-03-04")
         assert result.exit_code == 0 and result.stderr == "", fmt
         assert marker in result.stdout, fmt
         assert all(email in result.stdout for email in EMAILS), fmt
         assert "\x1b" not in result.stdout  # no colour off a terminal
 
 
-def test_unknown_format_is_a_usage_error_listing_the_valid_ones(events: Runner) -> None:
-    result = events("report", "-f", "xlsx")
+def test_unknown_format_is_a_usage_error_listing_the_valid_ones(cohort: Runner) -> None:
+    result = cohort("report", "-f", "xlsx")
     assert result.exit_code == 2
     assert result.stdout == ""
     message = re.sub(r"[\s│╭╮╰╯─]+", " ", result.stderr)
@@ -282,10 +261,10 @@ def test_unknown_format_is_a_usage_error_listing_the_valid_ones(events: Runner) 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(A1)", "\tcmd", "\rcmd"]
 
 
-def test_csv_neutralises_formulas_and_keeps_numbers(events: Runner) -> None:
+def test_csv_neutralises_formulas_and_keeps_numbers(cohort: Runner) -> None:
     for i, name in enumerate(FORMULAS):
-        assert events("users", "add", f"eve{i}@example.com", "--name", name).exit_code == 0
-    result = events("report", "-f", "csv", "--as-of", "2026-03-04")
+        assert cohort("users", "add", f"eve{i}@example.com", "--name", name).exit_code == 0
+    result = cohort("report", "-f", "csv", "--as-of", "2026-03-04")
     assert result.exit_code == 0 and result.stderr == ""
     rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode(), newline="")))
     assert list(rows[0]) == KEYS
@@ -297,9 +276,9 @@ def test_csv_neutralises_formulas_and_keeps_numbers(events: Runner) -> None:
         assert all(re.fullmatch(r"\d+", row[k]) for k in NUMBER_KEYS), row
 
 
-def test_csv_is_rfc_4180(events: Runner) -> None:
-    assert events("users", "add", "doe@example.com", "--name", 'Doe, "JJ"\nJr').exit_code == 0
-    result = events("report", "-f", "csv", "-u", "doe@example.com", "--as-of", "2026-03-04")
+def test_csv_is_rfc_4180(cohort: Runner) -> None:
+    assert cohort("users", "add", "doe@example.com", "--name", 'Doe, "JJ"\nJr').exit_code == 0
+    result = cohort("report", "-f", "csv", "-u", "doe@example.com", "--as-of", "2026-03-04")
     assert result.exit_code == 0
     header, record = result.stdout_bytes.split(b"\r\n", 1)
     assert header == ",".join(KEYS).encode()
@@ -311,32 +290,32 @@ def test_csv_is_rfc_4180(events: Runner) -> None:
 
 
 def test_output_expands_strftime_creates_folders_and_replaces(
-    events: Runner, tmp_path: Path
+    cohort: Runner, tmp_path: Path
 ) -> None:
     template = str(tmp_path / "reports" / "%Y" / "%m-%d.csv")
-    result = events("report", "-f", "csv", "--as-of", "2026-03-04", "-o", template)
+    result = cohort("report", "-f", "csv", "--as-of", "2026-03-04", "-o", template)
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
     target = tmp_path / "reports" / "2026" / "03-04.csv"
     first = target.read_bytes()
     assert first.startswith(b"user,name,as_of,") and first.count(b"\r\n") == 4
-    result = events("report", "-f", "csv", "--as-of", "2026-03-04", "-o", template, "-c", "sql")
+    result = cohort("report", "-f", "csv", "--as-of", "2026-03-04", "-o", template, "-c", "sql")
     assert result.exit_code == 0
     assert target.read_bytes() != first and b",sql,2," in target.read_bytes()
     assert [p.name for p in target.parent.iterdir()] == ["03-04.csv"]
 
 
-def test_output_fields_follow_tz(events: Runner, tmp_path: Path) -> None:
+def test_output_fields_follow_tz(cohort: Runner, tmp_path: Path) -> None:
     args = ("--as-of", "2026-03-04T20:00:00Z", "--tz", "Asia/Tokyo", "-o")
-    assert events("report", *args, str(tmp_path / "%Y-%m-%d.txt")).exit_code == 0
+    assert cohort("report", *args, str(tmp_path / "%Y-%m-%d.txt")).exit_code == 0
     assert (tmp_path / "2026-03-05.txt").exists()
 
 
-def test_unwritable_output_is_one_line_exit_1_and_no_file(events: Runner, tmp_path: Path) -> None:
+def test_unwritable_output_is_one_line_exit_1_and_no_file(cohort: Runner, tmp_path: Path) -> None:
     work = tmp_path / "work"
     (work / "dir").mkdir(parents=True)
     (work / "file").write_text("")
     for target in (work / "file" / "r.csv", work / "dir"):
-        result = events("report", "-f", "csv", "-o", str(target))
+        result = cohort("report", "-f", "csv", "-o", str(target))
         assert result.exit_code == 1
         assert one_error_line(result).startswith(f"cannot write {target}: ")
         assert result.stdout == ""
@@ -353,7 +332,7 @@ def catalyst_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "catalyst_cli"]
 
 
-def test_runs_under_a_minimal_cron_environment(events: Runner, db_url: str, tmp_path: Path) -> None:
+def test_runs_under_a_minimal_cron_environment(cohort: Runner, db_url: str, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     target = home / "reports" / "2026-03-04.csv"
