@@ -98,6 +98,11 @@ TABLES = (
     "quizzes",
     "learning_progress",
     "quiz_attempts",
+    "learning_events",
+    "groups",
+    "group_members",
+    "user_identities",
+    "voided_ids",
 )
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # The newest revision in alembic/versions; tests check that it is Alembic's only head.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _PG_MIGRATION_LOCK = 0x0CA7A1  # an arbitrary advisory-lock key for concurrent `db upgrade`
 
 
