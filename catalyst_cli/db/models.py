@@ -18,7 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from catalyst_cli.db.base import Base, JSONType
 
-
 IRI_LENGTH = 600  # at 4 bytes a character, still within a PostgreSQL index entry
 EXTERNAL_ID_LENGTH = 200
 
