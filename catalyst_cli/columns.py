@@ -17,6 +17,7 @@ STATS_COLUMNS = (
     "longest_streak",
     "last_active",
     "streak_at_risk",
+    "time_spent",
 )
 STREAK_COLUMNS = (
     "user",
@@ -49,5 +50,6 @@ REPORT_MODULE_COLUMNS = (
     "started_at",
     "completed_at",
     "best_score",
+    "time_spent",
 )
 USER_COLUMNS = ("email", "name", "timezone")

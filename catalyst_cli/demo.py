@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import catalog_index, load_catalog, parse_catalog
 from catalyst_cli.config import Settings, Source, data_dir
-from catalyst_cli.progress import Submission, complete_module, start_module, submit_quiz
+from catalyst_cli.events import Event, EventKind
+from catalyst_cli.progress import Submission, grade_attempt
+from catalyst_cli.recorder import Recorder
 from catalyst_cli.users import add_user
 
 DEMO_LEARNER = "ada@example.com"
@@ -42,20 +44,42 @@ def seed_demo(session: Session, now: datetime) -> None:
     )
     add_user(session, "kim@example.com", name="Kim Jung", timezone="Asia/Tokyo", now=now)
     index = catalog_index(session)
-    day = timedelta(days=1)
-    intro, types = index.module("python/intro"), index.module("python/types")
-    start_module(session, ada, intro, at=now - 3 * day)
-    complete_module(session, ada, intro, at=now - 2 * day)
-    answers = Submission(answers={"q1": "writes text", "q2": "yes"})
-    submit_quiz(
-        session, ada, index.quiz("python-intro-check"), answers, at=now - 2 * day, external_id=None
-    )
+    day, minutes = timedelta(days=1), 60_000_000
+
+    def module(kind: EventKind, user_id: int, path: str, at: datetime, spent: int) -> Event:
+        return Event(kind, user_id, at, module_id=index.module(path).id, duration_us=spent)
+
+    def attempt(user_id: int, quiz: str, submission: Submission, at: datetime) -> Event:
+        return grade_attempt(user_id, index.quiz(quiz), submission, at, duration_us=8 * minutes)
+
     failed, passed = Submission(score=5, total=10), Submission(score=8, total=10)
-    submit_quiz(
-        session, ada, index.quiz("python-types-quiz"), failed, at=now - day, external_id=None
+    recorder = Recorder(session)
+    recorder.add_all(
+        [
+            module(EventKind.start, ada.id, "python/intro", now - 3 * day, 20 * minutes),
+            module(EventKind.complete, ada.id, "python/intro", now - 2 * day, 15 * minutes),
+            attempt(
+                ada.id,
+                "python-intro-check",
+                Submission(answers={"q1": "writes text", "q2": "yes"}),
+                now - 2 * day,
+            ),
+            module(
+                EventKind.start,
+                ada.id,
+                "python/types",
+                now - day - timedelta(minutes=10),
+                25 * minutes,
+            ),
+            attempt(ada.id, "python-types-quiz", failed, now - day),
+            module(
+                EventKind.start, ada.id, "python/types", now - timedelta(minutes=30), 20 * minutes
+            ),
+            attempt(ada.id, "python-types-quiz", passed, now - timedelta(minutes=10)),
+            module(EventKind.start, ada.id, "python/functions", now, 5 * minutes),
+            module(EventKind.start, bob.id, "sql/intro", now - 2 * day, 30 * minutes),
+            module(EventKind.complete, bob.id, "sql/intro", now - day, 40 * minutes),
+            module(EventKind.start, bob.id, "python/types", now - day, 10 * minutes),
+        ]
     )
-    submit_quiz(session, ada, index.quiz("python-types-quiz"), passed, at=now, external_id=None)
-    start_module(session, ada, index.module("python/functions"), at=now)
-    start_module(session, bob, index.module("sql/intro"), at=now - 2 * day)
-    complete_module(session, bob, index.module("sql/intro"), at=now - day)
-    start_module(session, bob, types, at=now - day)
+    recorder.flush()

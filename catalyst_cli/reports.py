@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
 from catalyst_cli.columns import REPORT_COLUMNS, REPORT_MODULE_COLUMNS
 from catalyst_cli.errors import InputError
+from catalyst_cli.rules import DEFAULT_IDLE
 from catalyst_cli.stats import LearnerActivity, iter_activity, learner_stats, module_statuses
-from catalyst_cli.timeutil import resolve_time, zone
+from catalyst_cli.timeutil import TimeArg, resolve_time, zone
 from catalyst_cli.users import known_emails
 
 Row = dict[str, Any]
@@ -33,7 +34,7 @@ class Report:
     rows: Iterator[Row]
 
 
-def report_time(as_of: str | None, tz: str, now: datetime) -> datetime:
+def report_time(as_of: TimeArg | None, tz: str, now: datetime) -> datetime:
     """`--as-of` of a report: without an offset in `tz`; a date is its end; default now; in `tz`."""
     where = zone(tz)
     return resolve_time(as_of, where, now, end_of_day=True).astimezone(where)
@@ -53,6 +54,7 @@ def build_report(
     competency: str | None,
     users: Sequence[str] | None,
     by_module: bool,
+    idle: timedelta = DEFAULT_IDLE,
 ) -> Report:
     """Resolve the competency and the learners named, now; the rows are read as they are taken.
 
@@ -63,21 +65,27 @@ def build_report(
     emails = known_emails(session, users) if users else None
     activity = iter_activity(session, as_of=as_of, emails=emails)
     if by_module:
-        return Report(REPORT_MODULE_COLUMNS, _module_rows(activity, index, comp))
-    return Report(REPORT_COLUMNS, _learner_rows(activity, index, comp))
+        return Report(REPORT_MODULE_COLUMNS, _module_rows(activity, index, comp, idle))
+    return Report(REPORT_COLUMNS, _learner_rows(activity, index, comp, idle))
 
 
 def _learner_rows(
-    activity: Iterable[LearnerActivity], index: CatalogIndex, competency: CompetencyRef | None
+    activity: Iterable[LearnerActivity],
+    index: CatalogIndex,
+    competency: CompetencyRef | None,
+    idle: timedelta,
 ) -> Iterator[Row]:
     for learner in activity:
-        stats = learner_stats(learner, index, competency)
+        stats = learner_stats(learner, index, competency, idle)
         yield {c: getattr(stats, c) for c in REPORT_COLUMNS}
 
 
 def _module_rows(
-    activity: Iterable[LearnerActivity], index: CatalogIndex, competency: CompetencyRef | None
+    activity: Iterable[LearnerActivity],
+    index: CatalogIndex,
+    competency: CompetencyRef | None,
+    idle: timedelta,
 ) -> Iterator[Row]:
     for learner in activity:
-        for status in module_statuses(learner, index, competency):
+        for status in module_statuses(learner, index, competency, idle):
             yield {c: getattr(status, c) for c in REPORT_MODULE_COLUMNS}

@@ -1,11 +1,11 @@
-"""Pure rules of the spec that need no database: pass rule, grading, rounding, streaks."""
+"""Pure rules of the spec that need no database: passing, grading, streaks, time spent."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from catalyst_cli.errors import InputError, unknown
@@ -88,3 +88,30 @@ def streak(days: Iterable[date], today: date) -> Streak:
     active_today = last == today
     current = run if last >= today - timedelta(days=1) else 0
     return Streak(current, longest, last, current > 0 and not active_today, active_today)
+
+
+DEFAULT_IDLE = timedelta(minutes=30)
+
+
+def time_spent(spans: Iterable[tuple[datetime, datetime]], idle: timedelta = DEFAULT_IDLE) -> int:
+    """Whole seconds (rounded down) covered by the spans, joined across gaps of at most `idle`.
+
+    Each event is a span (its time less its duration, its time), or a moment (start == end).
+    Sorted, neighbours whose gap is at most `idle` join; the joined spans' lengths add up, so
+    overlapping time counts once and a lone moment counts 0.
+    """
+    total = timedelta(0)
+    first: datetime | None = None
+    last: datetime | None = None
+    for start, end in sorted(spans):
+        if last is None or first is None:
+            first, last = start, end
+        elif start - last <= idle:
+            if end > last:
+                last = end
+        else:
+            total += last - first
+            first, last = start, end
+    if first is not None and last is not None:
+        total += last - first
+    return total // timedelta(seconds=1)

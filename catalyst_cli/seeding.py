@@ -2,8 +2,9 @@
 
 Everything comes from `random.Random` seeded with the plan's seed (one generator per learner, so
 a learner's activity does not depend on how many come before), and from `as_of`: the same plan
-and the same `as_of` give the same data. Events go through `transfer.EventFeed`, the write path
-of `catalyst import`, so seeded data obeys every rule the commands apply.
+and the same `as_of` give the same data. Events go through the recorder, the one write path,
+so seeded data obeys every rule the commands apply. Learners revisit modules they are working
+on, and most events carry the time spent on them, so reports exercise revisits and time spent.
 """
 
 from __future__ import annotations
@@ -28,15 +29,10 @@ from catalyst_cli.catalog import (
     load_catalog,
 )
 from catalyst_cli.errors import InputError
-from catalyst_cli.progress import Attempt, Submission, grade_submission
-from catalyst_cli.transfer import (
-    Counts,
-    EventFeed,
-    EventKind,
-    ensure_learners,
-    find_learners,
-    table_counts,
-)
+from catalyst_cli.events import Event, EventKind
+from catalyst_cli.progress import Submission, grade_attempt
+from catalyst_cli.recorder import Recorder, Tally
+from catalyst_cli.transfer import count_learners, describe_tally, ensure_learners, find_learners
 from catalyst_cli.users import Learner
 
 ZONES = (
@@ -108,17 +104,16 @@ class SeedSummary:
     quizzes: int
     learners: int
     events: int
-    changes: Counts
+    new_learners: int
+    tally: Tally
 
     def describe(self) -> str:
         """The one-line summary the command prints."""
-        c = self.changes
-        return (
-            f"seeded {self.competencies} competencies, {self.modules} modules, "
-            f"{self.quizzes} quizzes, {self.learners:,} learners and {self.events:,} events: "
-            f"{c.users:,} new learners, {c.starts:,} modules started, {c.completions:,} "
-            f"completed, {c.attempts:,} quiz attempts recorded"
+        what = (
+            f"seed: {self.competencies} competencies, {self.modules} modules, "
+            f"{self.quizzes} quizzes, {self.learners:,} learners and {self.events:,} events"
         )
+        return describe_tally(what, self.events, self.new_learners, self.tally, dry_run=False)
 
 
 def seed_catalog(plan: SeedPlan) -> tuple[CompetencySpec, ...]:
@@ -158,17 +153,6 @@ def seed_people(plan: SeedPlan) -> list[tuple[str, str, str]]:
         )
         for i in range(1, plan.users + 1)
     ]
-
-
-@dataclass(frozen=True)
-class SeedEvent:
-    """One generated event: a start or completion of `module`, or a graded `attempt`."""
-
-    kind: EventKind
-    user_id: int
-    at: datetime
-    module_id: int = 0
-    attempt: Attempt | None = None
 
 
 @dataclass(frozen=True)
@@ -222,7 +206,7 @@ class _Learning:
         self.key = key
         self.attempts = 0
 
-    def act(self, at: datetime) -> Iterator[SeedEvent]:
+    def act(self, at: datetime) -> Iterator[Event]:
         """The events of one action at `at`."""
         if self.position >= len(self.path):
             if self.passed:  # all done: revise a passed quiz
@@ -231,26 +215,38 @@ class _Learning:
         module = self.path[self.position]
         if not self.started:
             self.started = True
-            yield SeedEvent(EventKind.start, self.user_id, at, module.id)
+            yield self._module_event(EventKind.start, module, at)
+            return
+        if self.rng.random() < 0.4:  # back to the module on another visit: a revisit
+            yield self._module_event(EventKind.start, module, at)
             return
         quiz = self.quizzes.get(module.id)
         if quiz is None:
-            yield SeedEvent(EventKind.complete, self.user_id, at, module.id)
+            yield self._module_event(EventKind.complete, module, at)
             self._next()
             return
         event = self._attempt(quiz, at, pass_rate=0.65)
         yield event
-        if event.attempt is not None and event.attempt.passed:
+        if event.passed:
             self.passed.append(quiz)
             if self.rng.random() < 0.5:  # some systems also send the completion
-                yield SeedEvent(EventKind.complete, self.user_id, at, module.id)
+                yield self._module_event(EventKind.complete, module, at)
             self._next()
+
+    def _duration(self) -> int | None:
+        """Most systems report the time spent: 2 to 25 minutes, in microseconds."""
+        if self.rng.random() < 0.3:
+            return None
+        return (120 + _below(self.rng, 1380)) * 1_000_000
+
+    def _module_event(self, kind: EventKind, module: ModuleRef, at: datetime) -> Event:
+        return Event(kind, self.user_id, at, module_id=module.id, duration_us=self._duration())
 
     def _next(self) -> None:
         self.position += 1
         self.started = False
 
-    def _attempt(self, quiz: QuizRef, at: datetime, *, pass_rate: float) -> SeedEvent:
+    def _attempt(self, quiz: QuizRef, at: datetime, *, pass_rate: float) -> Event:
         good = self.rng.random() < pass_rate
         self.attempts += 1
         key = None if self.key is None else f"{self.key}-{self.attempts}"
@@ -265,8 +261,9 @@ class _Learning:
         else:
             score = 6 + _below(self.rng, QUIZ_TOTAL - 5) if good else _below(self.rng, 8)
             submission = Submission(score=score, total=QUIZ_TOTAL)
-        attempt = grade_submission(self.user_id, quiz, submission, at, key)
-        return SeedEvent(EventKind.quiz, self.user_id, at, quiz.module.id, attempt)
+        return grade_attempt(
+            self.user_id, quiz, submission, at, external_id=key, duration_us=self._duration()
+        )
 
 
 def _below(rng: random.Random, n: int) -> int:
@@ -284,11 +281,12 @@ def _wrong(answer: Any) -> Any:
 
 def learner_events(
     plan: SeedPlan, number: int, learner: Learner, course: Course, as_of: datetime
-) -> Iterator[SeedEvent]:
+) -> Iterator[Event]:
     """The events of the plan's learner `number`, in time order, none after `as_of`."""
     rng = random.Random(f"learner:{plan.seed}:{number}")
-    # half the learners come through a system that sends idempotency keys
-    key = f"seed{plan.seed}-{as_of:%Y%m%dT%H%M%S}-{number}" if rng.random() < 0.5 else None
+    # half the learners come through a system that sends idempotency keys; derived from the
+    # seed, so the same options and --as-of give the same data, whatever the clock says
+    key = f"seed{plan.seed}-{number}" if rng.random() < 0.5 else None
     learning = _Learning(rng, learner.id, course, key)
     tz = learner.tz
     today = as_of.astimezone(tz).date()
@@ -311,31 +309,26 @@ def seed(
     on_progress: ProgressCallback | None = None,
 ) -> SeedSummary:
     """Load the plan's catalogue and learners, and record their activity up to `as_of`."""
-    before = table_counts(session)
+    before = count_learners(session)
     catalog = seed_catalog(plan)
     loaded = load_catalog(session, catalog)
     people = seed_people(plan)
     ensure_learners(session, people, now=as_of - timedelta(days=plan.days))
     learners = find_learners(session, [email for email, _, _ in people])
     course = Course.of(catalog_index(session), catalog)
-    feed = EventFeed(session)
+    recorder = Recorder(session)
     events = 0
     for number, (email, _, _) in enumerate(people, 1):
         for ev in learner_events(plan, number, learners[email], course, as_of):
             events += 1
-            if ev.attempt is not None:
-                feed.attempt(events, ev.attempt)
-            elif ev.kind is EventKind.start:
-                feed.start(ev.user_id, ev.module_id, ev.at)
-            else:
-                feed.complete(ev.user_id, ev.module_id, ev.at)
+            recorder.add(ev)
         if on_progress is not None and (number % 100 == 0 or number == len(people)):
             on_progress(events, number)
-    conflicts = feed.flush()
-    if conflicts:
+    tally = recorder.flush()
+    if tally.conflicts:
         raise InputError(
-            f"cannot seed: {len(conflicts)} generated attempt ids are already recorded "
-            "with different content"
+            f"cannot seed: {len(tally.conflicts)} generated ids are already recorded "
+            "with different content (seed into a new database, or change --seed)"
         )
     return SeedSummary(
         loaded.competencies,
@@ -343,5 +336,6 @@ def seed(
         loaded.quizzes,
         len(people),
         events,
-        table_counts(session) - before,
+        count_learners(session) - before,
+        tally,
     )

@@ -1,7 +1,8 @@
 """The read path: what each learner had done by a moment, and the figures derived from it.
 
-Three set-based queries, whatever the number of learners: the learners, their progress rows
-and their quiz attempts, each streamed in email order and merged here. `stats`, `streak`,
+Four set-based queries, whatever the number of learners: the learners, their progress rows
+(the derived state), their recorded events and their quiz attempts, each streamed in email
+order and merged here. `stats`, `streak`,
 `modules` and `report` all derive their figures from the same `LearnerActivity` by the pure
 functions below, so the rules are written once.
 """
@@ -10,16 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
-from catalyst_cli.db.models import LearningProgress, QuizAttempt, User
-from catalyst_cli.rules import Streak, percent_half_up, streak
-from catalyst_cli.timeutil import local_date, resolve_time
+from catalyst_cli.db.models import LearningEvent, LearningProgress, QuizAttempt, User
+from catalyst_cli.rules import DEFAULT_IDLE, Streak, percent_half_up, streak, time_spent
+from catalyst_cli.timeutil import TimeArg, local_date, resolve_time
 from catalyst_cli.users import Learner, get_learner
 
 _STREAM_BATCH = 5000
@@ -41,6 +42,27 @@ class AttemptRow(NamedTuple):
     passed: bool
     score: int
     total: int
+    duration_us: int | None
+
+
+class EventRow(NamedTuple):
+    """One recorded start, completion, enrolment or withdrawal of a learner."""
+
+    kind: str
+    module_id: int | None
+    competency_id: int | None
+    at: datetime
+    duration_us: int | None
+
+
+_LEARNING_KINDS = ("start", "complete")
+
+
+def _span(at: datetime, duration_us: int | None) -> tuple[datetime, datetime]:
+    """An event as the span it reports: a moment, or the duration ending at its time."""
+    if not duration_us:
+        return (at, at)
+    return (at - timedelta(microseconds=duration_us), at)
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,7 @@ class LearnerActivity:
     as_of: datetime
     progress: tuple[ProgressRow, ...]
     attempts: tuple[AttemptRow, ...]
+    events: tuple[EventRow, ...] = ()
 
     @property
     def today(self) -> date:
@@ -58,16 +81,30 @@ class LearnerActivity:
         return local_date(self.as_of, self.learner.tz)
 
     def activity_days(self) -> set[date]:
-        """Local dates of every start, completion and attempt (learner-wide)."""
+        """Local dates of every start (revisits too), completion and attempt (learner-wide)."""
         tz = self.learner.tz
-        days = set()
-        for p in self.progress:
-            days.add(p.started_at.astimezone(tz).date())
-            if p.completed_at is not None and p.completed_at <= self.as_of:
-                days.add(p.completed_at.astimezone(tz).date())
-        for a in self.attempts:
-            days.add(a.created_at.astimezone(tz).date())
-        return days
+        instants = {e.at for e in self.events if e.kind in _LEARNING_KINDS}
+        instants.update(a.created_at for a in self.attempts)
+        return {at.astimezone(tz).date() for at in instants}
+
+    def time_spent(
+        self,
+        idle: timedelta,
+        modules: set[int] | None = None,
+        quizzes: set[int] | None = None,
+    ) -> int:
+        """Seconds spent on the modules and quizzes given (all when None), by the spec's rule."""
+        spans = [
+            _span(e.at, e.duration_us)
+            for e in self.events
+            if e.kind in _LEARNING_KINDS and (modules is None or e.module_id in modules)
+        ]
+        spans.extend(
+            _span(a.created_at, a.duration_us)
+            for a in self.attempts
+            if quizzes is None or a.quiz_id in quizzes
+        )
+        return time_spent(spans, idle)
 
     def streak(self) -> Streak:
         """The learner's streak figures on the day of `as_of`."""
@@ -86,7 +123,7 @@ def iter_activity(
 ) -> Iterator[LearnerActivity]:
     """Every learner's activity at `as_of`, ordered by email (all learners, or those named).
 
-    Three streamed queries; memory holds one learner's rows at a time.
+    Four streamed queries; memory holds one learner's rows at a time.
     """
     order = _email_key(session)
     keys = sorted({e.strip().lower() for e in emails}) if emails is not None else None
@@ -121,13 +158,29 @@ def iter_activity(
                 QuizAttempt.passed,
                 QuizAttempt.score,
                 QuizAttempt.total_questions,
+                QuizAttempt.duration_us,
             )
             .join(User, User.id == QuizAttempt.user_id)
             .where(QuizAttempt.created_at <= as_of)
         )
     )
+    events = conn.execute(
+        scoped(
+            select(
+                User.id,
+                LearningEvent.kind,
+                LearningEvent.module_id,
+                LearningEvent.competency_id,
+                LearningEvent.occurred_at,
+                LearningEvent.duration_us,
+            )
+            .join(User, User.id == LearningEvent.user_id)
+            .where(LearningEvent.occurred_at <= as_of)
+        )
+    )
     progress_by_user = _Grouped(progress)
     attempts_by_user = _Grouped(attempts)
+    events_by_user = _Grouped(events)
     for row in learners:
         learner = Learner(*row)
         yield LearnerActivity(
@@ -135,6 +188,7 @@ def iter_activity(
             as_of,
             tuple(ProgressRow(*r[1:]) for r in progress_by_user.take(learner.id)),
             tuple(AttemptRow(*r[1:]) for r in attempts_by_user.take(learner.id)),
+            tuple(EventRow(*r[1:]) for r in events_by_user.take(learner.id)),
         )
 
 
@@ -180,10 +234,14 @@ class LearnerStats:
     last_active: date | None
     streak_at_risk: bool
     active_today: bool
+    time_spent: int
 
 
 def learner_stats(
-    activity: LearnerActivity, index: CatalogIndex, competency: CompetencyRef | None
+    activity: LearnerActivity,
+    index: CatalogIndex,
+    competency: CompetencyRef | None,
+    idle: timedelta = DEFAULT_IDLE,
 ) -> LearnerStats:
     """Stats of one learner, over one competency or all; streak fields are learner-wide."""
     in_scope = {m.id for m in index.modules_of(competency)}
@@ -220,6 +278,11 @@ def learner_stats(
         last_active=s.last_active,
         streak_at_risk=s.at_risk,
         active_today=s.active_today,
+        time_spent=activity.time_spent(
+            idle,
+            None if competency is None else in_scope,
+            None if competency is None else quiz_scope,
+        ),
     )
 
 
@@ -238,10 +301,14 @@ class ModuleStatus:
     completed_at: datetime | None
     best_score: int | None
     is_next: bool
+    time_spent: int
 
 
 def module_statuses(
-    activity: LearnerActivity, index: CatalogIndex, competency: CompetencyRef | None
+    activity: LearnerActivity,
+    index: CatalogIndex,
+    competency: CompetencyRef | None,
+    idle: timedelta = DEFAULT_IDLE,
 ) -> list[ModuleStatus]:
     """The learner's status on each module in catalogue order; the first not completed is next."""
     tz = activity.learner.tz
@@ -249,9 +316,14 @@ def module_statuses(
     progress = {p.module_id: p for p in activity.progress}
     best: dict[int, int] = {}
     quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
+    spans: dict[int, list[tuple[datetime, datetime]]] = {}
     for a in activity.attempts:
         module_id = quiz_module[a.quiz_id]
         best[module_id] = max(best.get(module_id, 0), percent_half_up(a.score, a.total))
+        spans.setdefault(module_id, []).append(_span(a.created_at, a.duration_us))
+    for e in activity.events:
+        if e.kind in _LEARNING_KINDS and e.module_id is not None:
+            spans.setdefault(e.module_id, []).append(_span(e.at, e.duration_us))
     rows = []
     next_found = False
     for m in index.modules_of(competency):
@@ -275,6 +347,7 @@ def module_statuses(
                 else None,
                 best_score=best.get(m.id),
                 is_next=is_next,
+                time_spent=time_spent(spans.get(m.id, ()), idle),
             )
         )
     return rows
@@ -287,22 +360,29 @@ class LearnerView:
     activity: LearnerActivity
     index: CatalogIndex
     competency: CompetencyRef | None
+    idle: timedelta = DEFAULT_IDLE
 
     def stats(self) -> LearnerStats:
         """The learner's stats."""
-        return learner_stats(self.activity, self.index, self.competency)
+        return learner_stats(self.activity, self.index, self.competency, self.idle)
 
     def modules(self) -> list[ModuleStatus]:
         """The learner's module list."""
-        return module_statuses(self.activity, self.index, self.competency)
+        return module_statuses(self.activity, self.index, self.competency, self.idle)
 
 
 def learner_view(
-    session: Session, *, email: str, competency: str | None, as_of: str | None, now: datetime
+    session: Session,
+    *,
+    email: str,
+    competency: str | None,
+    as_of: TimeArg | None,
+    now: datetime,
+    idle: timedelta = DEFAULT_IDLE,
 ) -> LearnerView:
     """Resolve a learner, a competency and `--as-of`, and read the learner's activity."""
     learner = get_learner(session, email)
     index = catalog_index(session)
     comp = None if competency is None else index.competency(competency)
     when = resolve_time(as_of, learner.tz, now, end_of_day=True)
-    return LearnerView(learner_activity(session, learner, as_of=when), index, comp)
+    return LearnerView(learner_activity(session, learner, as_of=when), index, comp, idle)

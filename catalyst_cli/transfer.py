@@ -1,16 +1,15 @@
-"""Bulk import and export of progress events, through the write path of the single commands.
+"""Bulk import and export of the learning record, as CSV or JSON lines.
 
-An import reads CSV or JSON lines as a stream, resolves each row with the same rules as `start`,
-`complete` and `quiz submit` (`grade_submission`, the changes of `progress.py`), and applies them
-in batches with `record_attempts` and `apply_progress`: executemany insert-on-conflict, so memory
-stays flat in the file's size and the result does not depend on the order of the rows. Every bad
-row is collected; any error fails the import, and the command's transaction is rolled back.
+An import reads CSV or JSON lines as a stream, resolves each row into an `Event` with the
+same rules as the single commands (`progress.grade_attempt`, the TIME rules) and hands it to
+the recorder, the one write path: insert-on-conflict in batches, so memory stays flat in the
+file's size and the result does not depend on the order of the rows. Every bad row is
+collected; any error fails the import, and the command's transaction is rolled back.
 """
 
 from __future__ import annotations
 
 import csv
-import enum
 import json
 import os
 import re
@@ -20,44 +19,25 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any, BinaryIO, NamedTuple
-from typing import cast as typed
 
-from sqlalchemy import (
-    Integer,
-    String,
-    Table,
-    bindparam,
-    cast,
-    func,
-    literal,
-    null,
-    select,
-    union_all,
-    update,
-)
+from sqlalchemy import Integer, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
-from catalyst_cli.catalog import CatalogIndex, ModuleRef, QuizRef, catalog_index
-from catalyst_cli.db.models import LearningProgress, QuizAttempt, User
+from catalyst_cli.catalog import CatalogIndex, ModuleRef, catalog_index
+from catalyst_cli.db.models import LearningEvent, QuizAttempt, User
 from catalyst_cli.db.upsert import dialect_insert
 from catalyst_cli.errors import InputError, NotFoundError, unknown
+from catalyst_cli.events import COMPETENCY_KINDS, Event, EventKind
 from catalyst_cli.formats import DataFormat
-from catalyst_cli.progress import (
-    Attempt,
-    ProgressChange,
-    Submission,
-    apply_progress,
-    completion_change,
-    grade_submission,
-    record_attempts,
-    recorded_attempts,
-    start_change,
-)
-from catalyst_cli.timeutil import parse_time
+from catalyst_cli.progress import Submission, check_key, grade_attempt
+from catalyst_cli.recorder import BATCH_EVENTS, Recorder, Tally
+from catalyst_cli.timeutil import format_duration, parse_duration, parse_time, to_utc
 from catalyst_cli.users import Learner, normalize_email
 
-COLUMNS = ("user", "event", "module", "quiz", "score", "total", "at", "id")
-BATCH_ROWS = 10_000
+REQUIRED_COLUMNS = ("user", "event", "module", "quiz", "score", "total", "at", "id")
+OPTIONAL_COLUMNS = ("duration", "competency")
+COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+BATCH_ROWS = BATCH_EVENTS
 MAX_LISTED_ERRORS = 50
 _IN_CHUNK = 1000  # values per IN (...) query, well under every driver's parameter limit
 _EXTENSIONS = {".csv": DataFormat.csv, ".jsonl": DataFormat.jsonl, ".ndjson": DataFormat.jsonl}
@@ -66,15 +46,6 @@ _MAX_INTEGER = 2**31 - 1  # the columns are 32-bit on PostgreSQL
 
 ProgressCallback = Callable[[int, int], None]
 """Called after each batch with the rows read so far and the bytes read so far."""
-
-
-class EventKind(enum.StrEnum):
-    """The `event` column's values."""
-
-    start = "start"
-    complete = "complete"
-    quiz = "quiz"
-
 
 _EVENTS = {k.value: k for k in EventKind}
 
@@ -102,191 +73,44 @@ class ImportFailed(InputError):
 
 
 @dataclass(frozen=True)
-class Counts:
-    """Row counts of the tables an import writes."""
-
-    users: int
-    starts: int
-    completions: int
-    attempts: int
-
-    def __sub__(self, other: Counts) -> Counts:
-        return Counts(
-            self.users - other.users,
-            self.starts - other.starts,
-            self.completions - other.completions,
-            self.attempts - other.attempts,
-        )
-
-
-@dataclass(frozen=True)
 class ImportSummary:
-    """What an import read and changed (with `dry_run`: would have changed)."""
+    """What an import read and recorded (with `dry_run`: would have recorded)."""
 
     source: str
     rows: int
-    changes: Counts
+    new_learners: int
+    tally: Tally
     dry_run: bool
 
     def describe(self) -> str:
         """The one-line summary the command prints."""
-        c = self.changes
-        changes = (
-            f"{c.users:,} new learners, {c.starts:,} modules started, "
-            f"{c.completions:,} completed, {c.attempts:,} quiz attempts recorded"
-        )
-        if self.dry_run:
-            return f"dry run: {self.source}: {self.rows:,} valid rows would give {changes}"
-        return f"imported {self.source}: {self.rows:,} rows, {changes}"
+        return describe_tally(self.source, self.rows, self.new_learners, self.tally, self.dry_run)
 
 
-def table_counts(session: Session) -> Counts:
-    """How many learners, progress rows, completed modules and attempts there are."""
-    completed = select(func.count()).where(LearningProgress.completed_at.is_not(None))
-    row = session.execute(
-        select(
-            select(func.count()).select_from(User).scalar_subquery(),
-            select(func.count()).select_from(LearningProgress).scalar_subquery(),
-            completed.select_from(LearningProgress).scalar_subquery(),
-            select(func.count()).select_from(QuizAttempt).scalar_subquery(),
-        )
-    ).one()
-    return Counts(*row)
+_KIND_WORDS = (
+    (EventKind.start, "starts"),
+    (EventKind.complete, "completions"),
+    (EventKind.quiz, "quiz attempts"),
+    (EventKind.enrol, "enrolments"),
+    (EventKind.withdraw, "withdrawals"),
+)
 
 
-class EventFeed:
-    """Resolved events, applied in batches through the write path of the single commands.
+def describe_tally(source: str, rows: int, new_learners: int, tally: Tally, dry_run: bool) -> str:
+    """One line: rows read, learners added, events recorded by kind, repeats."""
+    kinds = ", ".join(f"{tally.recorded[k]:,} {word}" for k, word in _KIND_WORDS)
+    changes = (
+        f"{new_learners:,} new learners, {tally.total_recorded:,} events recorded ({kinds}), "
+        f"{tally.duplicates:,} already recorded"
+    )
+    if dry_run:
+        return f"dry run: {source}: {rows:,} valid rows would give {changes}"
+    return f"imported {source}: {rows:,} rows, {changes}"
 
-    `start`, `complete` and `quiz` take the same values as the commands once names are resolved,
-    and apply the same rules; `flush` writes the batch and returns the conflicts it found. Both
-    `catalyst import` and `catalyst seed` write through this class. `line` numbers the event
-    in conflict messages.
-    """
 
-    def __init__(self, session: Session, *, batch_rows: int = BATCH_ROWS) -> None:
-        self._session = session
-        self._batch_rows = batch_rows
-        self._changes: list[ProgressChange] = []
-        self._attempts: list[tuple[int, Attempt]] = []
-        self._conflicts: list[RowError] = []
-        self._mark = session.scalar(select(func.coalesce(func.max(QuizAttempt.id), 0))) or 0
-
-    def start(self, user_id: int, module_id: int, at: datetime) -> None:
-        """A start of the module at `at`."""
-        self._changes.append(start_change(user_id, module_id, at))
-        self._maybe_flush()
-
-    def complete(self, user_id: int, module_id: int, at: datetime) -> None:
-        """A completion of the module at `at` (a start too, if it was not started before)."""
-        self._changes.append(completion_change(user_id, module_id, at))
-        self._maybe_flush()
-
-    def quiz(
-        self,
-        line: int,
-        user_id: int,
-        quiz: QuizRef,
-        submission: Submission,
-        at: datetime,
-        external_id: str | None,
-    ) -> None:
-        """A quiz attempt, graded and validated as `quiz submit` does; bad input raises."""
-        self.attempt(line, grade_submission(user_id, quiz, submission, at, external_id))
-
-    def attempt(self, line: int, attempt: Attempt) -> None:
-        """An attempt graded by `grade_submission`."""
-        self._attempts.append((line, attempt))
-        self._maybe_flush()
-
-    def _maybe_flush(self) -> None:
-        if len(self._changes) + len(self._attempts) >= self._batch_rows:
-            self._write()
-
-    def flush(self) -> list[RowError]:
-        """Write what is buffered; return the conflicts found since the last flush."""
-        self._write()
-        conflicts, self._conflicts = self._conflicts, []
-        return conflicts
-
-    def _write(self) -> None:
-        changes, self._changes = self._changes, []
-        attempts, self._attempts = self._attempts, []
-        if attempts:
-            changes.extend(a.progress() for a in self._record(attempts))
-        apply_progress(self._session, changes)
-
-    def _record(self, attempts: list[tuple[int, Attempt]]) -> list[Attempt]:
-        """Record a batch of attempts; return those recorded, whose progress is then applied.
-
-        Without a key, an attempt repeated exactly counts once. With a key, every line is
-        compared with the key's first line (a different content is a conflict) and, whatever
-        the order of the lines, the earliest time of the file is the one recorded. A key that
-        was recorded before this import keeps its attempt, as with `quiz submit --id`.
-        """
-        unique: list[Attempt] = []
-        contents: set[tuple[int, int, datetime, int, int]] = set()
-        keyed: dict[str, tuple[int, Attempt]] = {}
-        for line, a in attempts:
-            if a.external_id is None:
-                content = (a.user_id, a.quiz_id, a.created_at, a.score, a.total)
-                if content not in contents:
-                    contents.add(content)
-                    unique.append(a)
-                continue
-            first = keyed.get(a.external_id)
-            if first is None or (a.same_content(first[1]) and a.created_at < first[1].created_at):
-                keyed[a.external_id] = (line if first is None else first[0], a)
-            elif not a.same_content(first[1]):
-                self._conflict(line, a.external_id, f"was given on line {first[0]}")
-        unique.extend(a for _, a in keyed.values())
-        inserted = record_attempts(self._session, unique)
-        done = {a.external_id for a in inserted}
-        skipped = {key: first for key, first in keyed.items() if key not in done}
-        if skipped:
-            inserted.extend(self._repeats(skipped))
-        return inserted
-
-    def _repeats(self, skipped: dict[str, tuple[int, Attempt]]) -> list[Attempt]:
-        """Check keys already recorded; move this file's attempts to an earlier time of it."""
-        recorded = recorded_attempts(self._session, skipped)
-        ours = self._recorded_by_this_feed(list(skipped))
-        earlier: list[Attempt] = []
-        for key, (line, a) in skipped.items():
-            first = recorded[key]
-            if not a.same_content(first):
-                where = "was given earlier in this file" if key in ours else "was already recorded"
-                self._conflict(line, key, where)
-            elif key in ours and a.created_at < first.created_at:
-                earlier.append(a)
-        if earlier:
-            table = typed(Table, QuizAttempt.__table__)
-            stmt = (
-                update(table)
-                .where(table.c.external_id == bindparam("key"))
-                .values(created_at=bindparam("moved_to"))
-            )
-            self._session.execute(
-                stmt, [{"key": a.external_id, "moved_to": a.created_at} for a in earlier]
-            )
-        return earlier
-
-    def _conflict(self, line: int, key: str, where: str) -> None:
-        message = f"conflict: attempt id {key!r} {where} with different content"
-        self._conflicts.append(RowError(line, message))
-
-    def _recorded_by_this_feed(self, keys: list[str]) -> set[str]:
-        """Keys among `keys` first recorded by this feed (after the attempts that were there)."""
-        found: set[str] = set()
-        for i in range(0, len(keys), _IN_CHUNK):
-            found.update(
-                self._session.scalars(
-                    select(QuizAttempt.external_id).where(
-                        QuizAttempt.external_id.in_(keys[i : i + _IN_CHUNK]),
-                        QuizAttempt.id > self._mark,
-                    )
-                )
-            )
-        return found
+def count_learners(session: Session) -> int:
+    """How many learners there are."""
+    return session.scalar(select(func.count()).select_from(User)) or 0
 
 
 def ensure_learners(
@@ -362,9 +186,9 @@ def _cell(value: str) -> str | None:
     return value.strip() or None
 
 
-def _csv_header(header: list[str] | None) -> list[int]:
-    """Where each of COLUMNS is in the header row (any order, any case)."""
-    expected = ",".join(COLUMNS)
+def _csv_header(header: list[str] | None) -> list[int | None]:
+    """Where each of COLUMNS is in the header row (any order, any case; None: absent)."""
+    expected = ",".join(REQUIRED_COLUMNS) + f" (optional: {','.join(OPTIONAL_COLUMNS)})"
     if header is None:
         raise InputError(f"empty file: expected the header {expected}")
     names = [h.strip().lower() for h in header]
@@ -373,10 +197,10 @@ def _csv_header(header: list[str] | None) -> list[int]:
             raise InputError(f"unknown column {name!r} in the header: expected {expected}")
         if names.count(name) > 1:
             raise InputError(f"column {name!r} appears twice in the header")
-    missing = [c for c in COLUMNS if c not in names]
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:
         raise InputError(f"missing column {missing[0]!r} in the header: expected {expected}")
-    return [names.index(c) for c in COLUMNS]
+    return [names.index(c) if c in names else None for c in COLUMNS]
 
 
 def read_csv(lines: _Lines) -> Iterator[RawRow | RowError]:
@@ -391,8 +215,8 @@ def read_csv(lines: _Lines) -> Iterator[RawRow | RowError]:
     if bad is not None:
         yield bad
         return
-    width = len(order)
-    in_order = order == list(range(width))
+    width = sum(1 for i in order if i is not None)
+    in_order = order == list(range(len(COLUMNS)))
     last = reader.line_num
     while True:
         first = last + 1
@@ -414,7 +238,9 @@ def read_csv(lines: _Lines) -> Iterator[RawRow | RowError]:
         elif in_order:
             yield RawRow(first, tuple([c.strip() or None for c in row]))
         else:
-            yield RawRow(first, tuple([row[i].strip() or None for i in order]))
+            yield RawRow(
+                first, tuple([None if i is None else row[i].strip() or None for i in order])
+            )
 
 
 def _json_value(key: str, value: Any) -> str | int | None:
@@ -422,7 +248,7 @@ def _json_value(key: str, value: Any) -> str | int | None:
         return None
     if isinstance(value, str):
         return _cell(value)
-    numeric = key in ("score", "total")
+    numeric = key in ("score", "total", "duration")
     if numeric and isinstance(value, int) and not isinstance(value, bool):
         return value
     expected = "a string or a whole number" if numeric else "a string"
@@ -459,27 +285,28 @@ def _whole(name: str, value: str | int | None) -> int | None:
     if isinstance(value, str):
         if not _INTEGER.match(value):
             raise InputError(f"invalid {name} {value!r}: must be a whole number")
+        if len(value.lstrip("+-")) > 12:
+            raise InputError(f"invalid {name} {value[:20]!r}: too large")
         value = int(value)
     if value is not None and abs(value) > _MAX_INTEGER:
         raise InputError(f"invalid {name} {value}: too large")
     return value
 
 
+def _duration(value: str | int | None) -> int | None:
+    if value is None:
+        return None
+    return parse_duration(str(value))
+
+
 class _Resolver:
-    """Turns raw rows into feed calls: names to ids (cached), texts to times and numbers."""
+    """Turns raw rows into events: names to ids (cached), texts to times and numbers."""
 
     def __init__(
-        self,
-        session: Session,
-        index: CatalogIndex,
-        feed: EventFeed,
-        *,
-        create_users: bool,
-        now: datetime,
+        self, session: Session, index: CatalogIndex, *, create_users: bool, now: datetime
     ) -> None:
         self._session = session
         self._index = index
-        self._feed = feed
         self._create_users = create_users
         self._now = now
         self._learners: dict[str, Learner] = {}
@@ -520,38 +347,59 @@ class _Resolver:
             module = self._modules[ref] = self._index.module(ref)
         return module
 
-    def feed(self, row: RawRow) -> None:
-        """Resolve one row and pass it to the feed; a bad row raises InputError."""
-        user, event, module, quiz, score, total, at, key = row.cells
+    def event(self, row: RawRow) -> Event:
+        """Resolve one row into an event; a bad row raises InputError."""
+        user, event, module, quiz, score, total, at, key, duration, competency = row.cells
         kind = _event(event)
         learner = self._learner(user)
+        external_id = check_key(key) if isinstance(key, str) else None
+        spent = _duration(duration)
         if kind is EventKind.quiz:
-            if module is not None:
-                raise InputError("a quiz row leaves module empty: the module comes from the quiz")
+            _none(kind, module=module, competency=competency)
             if not isinstance(quiz, str):
                 raise InputError("missing quiz")
             ref = self._index.quiz(quiz)
             s, t = _whole("score", score), _whole("total", total)
             if s is None or t is None:
                 raise InputError("a quiz row needs a score and a total")
-            when = _time(at, learner)
-            external_id = key if isinstance(key, str) else None
-            self._feed.quiz(
-                row.line, learner.id, ref, Submission(score=s, total=t), when, external_id
+            return grade_attempt(
+                learner.id,
+                ref,
+                Submission(score=s, total=t),
+                _time(at, learner),
+                external_id=external_id,
+                duration_us=spent,
+                line=row.line,
             )
-            return
-        if quiz is not None or score is not None or total is not None or key is not None:
-            given = (("quiz", quiz), ("score", score), ("total", total), ("id", key))
-            extra = next(name for name, value in given if value is not None)
-            raise InputError(f"a {kind} row takes no {extra}: only quiz rows do")
-        if not isinstance(module, str):
-            raise InputError("missing module")
-        module_id = self._module(module).id
-        when = _time(at, learner)
-        if kind is EventKind.start:
-            self._feed.start(learner.id, module_id, when)
+        _none(kind, quiz=quiz, score=score, total=total)
+        if kind in COMPETENCY_KINDS:
+            _none(kind, module=module, duration=duration)
+            if not isinstance(competency, str):
+                raise InputError(f"an {kind} row needs a competency")
+            competency_id: int | None = self._index.competency(competency).id
+            module_id = None
         else:
-            self._feed.complete(learner.id, module_id, when)
+            _none(kind, competency=competency)
+            if not isinstance(module, str):
+                raise InputError("missing module")
+            competency_id, module_id = None, self._module(module).id
+        return Event(
+            kind,
+            learner.id,
+            to_utc(_time(at, learner)),
+            module_id=module_id,
+            competency_id=competency_id,
+            duration_us=spent,
+            external_id=external_id,
+            line=row.line,
+        )
+
+
+def _none(kind: EventKind, **cells: str | int | None) -> None:
+    """Refuse cells a row of this kind does not take."""
+    for name, value in cells.items():
+        if value is not None:
+            raise InputError(f"a {kind} row takes no {name}")
 
 
 def _is_email(value: str) -> bool:
@@ -563,8 +411,9 @@ def _is_email(value: str) -> bool:
 
 
 def _event(value: str | int | None) -> EventKind:
+    names = ", ".join(_EVENTS)
     if not isinstance(value, str):
-        raise InputError("missing event: use start, complete or quiz")
+        raise InputError(f"missing event: use {names}")
     kind = _EVENTS.get(value) or _EVENTS.get(value.lower())
     if kind is None:
         raise unknown("event", value, _EVENTS)
@@ -651,13 +500,13 @@ def import_events(
     """
     savepoint = session.begin_nested() if dry_run else None
     try:
-        before = table_counts(session)
-        rows = _import_rows(session, source, fmt, create_users, now, on_progress)
-        changes = table_counts(session) - before
+        before = count_learners(session)
+        rows, tally = _import_rows(session, source, fmt, create_users, now, on_progress)
+        new_learners = count_learners(session) - before
     finally:
         if savepoint is not None:
             savepoint.rollback()
-    return ImportSummary(source.name, rows, changes, dry_run)
+    return ImportSummary(source.name, rows, new_learners, tally, dry_run)
 
 
 def _import_rows(
@@ -667,30 +516,33 @@ def _import_rows(
     create_users: bool,
     now: datetime,
     on_progress: ProgressCallback | None,
-) -> int:
+) -> tuple[int, Tally]:
     lines = _Lines(source.stream)
     read = read_csv if fmt is DataFormat.csv else read_jsonl
-    feed = EventFeed(session)
-    resolver = _Resolver(session, catalog_index(session), feed, create_users=create_users, now=now)
+    recorder = Recorder(session, batch_events=BATCH_ROWS + 1)  # flushed here, once a batch
+    resolver = _Resolver(session, catalog_index(session), create_users=create_users, now=now)
     log = _ErrorLog()
     count = 0
+    seen_conflicts = 0
     for batch in _batches(read(lines), BATCH_ROWS):
         errors = [r for r in batch if isinstance(r, RowError)]
         rows = [r for r in batch if isinstance(r, RawRow)]
         resolver.prefetch(rows)
         for row in rows:
             try:
-                resolver.feed(row)
+                recorder.add(resolver.event(row))
             except InputError as exc:
                 errors.append(RowError(row.line, str(exc)))
-        errors.extend(feed.flush())
+        tally = recorder.flush()
+        errors.extend(RowError(c.line, c.message) for c in tally.conflicts[seen_conflicts:])
+        seen_conflicts = len(tally.conflicts)
         log.add_batch(errors)
         count += len(rows)
         if on_progress is not None:
             on_progress(count, lines.bytes_read)
     if log.count:
         raise ImportFailed(source.name, log.listed, log.count)
-    return count
+    return count, recorder.tally
 
 
 def _batches(items: Iterator[RawRow | RowError], size: int) -> Iterator[list[RawRow | RowError]]:
@@ -712,79 +564,59 @@ def export_events(
 ) -> Iterator[dict[str, Any]]:
     """Every recorded event (at or before `as_of`, if given) as an import row, streamed.
 
-    A progress row gives a start, and a completion if completed; each attempt gives a quiz row.
-    Rows come by learner, then time; times are written in `tz` with their offset.
+    Starts (revisits too), completions, enrolments, withdrawals and attempts, with their
+    durations and ids. Rows come by learner, then time; times are written in `tz`.
     """
     index = catalog_index(session)
     paths = {m.id: m.path for m in index.modules}
     slugs = {q.id: q.slug for q in index.quizzes.values()}
-    lp, qa = LearningProgress, QuizAttempt
-    no_number, no_key = cast(null(), Integer), cast(null(), String)  # typed, for PostgreSQL
-    starts = select(
-        lp.user_id.label("user_id"),
-        literal(0).label("kind"),
-        lp.module_id.label("ref"),
+    competencies = {c.id: c.slug for c in index.competencies.values()}
+    ev, qa = LearningEvent, QuizAttempt
+    no_number = cast(null(), Integer)  # typed, for PostgreSQL
+    events = select(
+        ev.user_id.label("user_id"),
+        ev.kind.label("kind"),
+        func.coalesce(ev.module_id, ev.competency_id).label("ref"),
         no_number.label("score"),
         no_number.label("total"),
-        lp.started_at.label("at"),
-        no_key.label("key"),
+        ev.occurred_at.label("at"),
+        ev.external_id.label("key"),
+        ev.duration_us.label("duration"),
     )
-    completions = select(
-        lp.user_id, literal(1), lp.module_id, no_number, no_number, lp.completed_at, no_key
-    ).where(lp.completed_at.is_not(None))
     attempts = select(
         qa.user_id,
-        literal(2),
+        literal("quiz"),
         qa.quiz_id,
         qa.score,
         qa.total_questions,
         qa.created_at,
         qa.external_id,
+        qa.duration_us,
     )
     if as_of is not None:
-        starts = starts.where(lp.started_at <= as_of)
-        completions = completions.where(lp.completed_at <= as_of)
+        events = events.where(ev.occurred_at <= as_of)
         attempts = attempts.where(qa.created_at <= as_of)
-    events = union_all(starts, completions, attempts).subquery()
+    record = union_all(events, attempts).subquery()
+    c = record.c
     stmt = (
-        select(
-            User.email,
-            events.c.kind,
-            events.c.ref,
-            events.c.score,
-            events.c.total,
-            events.c.at,
-            events.c.key,
-        )
-        .join(User, User.id == events.c.user_id)
-        .order_by(
-            events.c.user_id, events.c.at, events.c.kind, events.c.ref, events.c.score, events.c.key
-        )
+        select(User.email, c.kind, c.ref, c.score, c.total, c.at, c.key, c.duration)
+        .join(User, User.id == c.user_id)
+        .order_by(c.user_id, c.at, c.kind, c.ref, c.score, c.key)
         .execution_options(yield_per=BATCH_ROWS)
     )
-    for email, kind, ref, score, total, at, key in session.execute(stmt):
-        if kind == 2:
-            yield {
-                "user": email,
-                "event": "quiz",
-                "module": None,
-                "quiz": slugs[ref],
-                "score": score,
-                "total": total,
-                "at": at.astimezone(tz).isoformat(),
-                "id": key,
-            }
-        else:
-            yield {
-                "user": email,
-                "event": "complete" if kind else "start",
-                "module": paths[ref],
-                "quiz": None,
-                "score": None,
-                "total": None,
-                "at": at.astimezone(tz).isoformat(),
-                "id": None,
-            }
+    for email, kind, ref, score, total, at, key, duration in session.execute(stmt):
+        yield {
+            "user": email,
+            "event": kind,
+            "module": paths[ref] if kind in ("start", "complete") else None,
+            "quiz": slugs[ref] if kind == "quiz" else None,
+            "score": score,
+            "total": total,
+            "at": at.astimezone(tz).isoformat(),
+            "id": key,
+            "duration": None if duration is None else format_duration(duration),
+            "competency": competencies[ref] if kind in ("enrol", "withdraw") else None,
+        }
 
 
 def write_events(rows: Iterable[dict[str, Any]], fmt: DataFormat, out: IO[str]) -> int:

@@ -277,7 +277,9 @@ def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
     try:
         with engine.connect() as conn:
             return {
-                t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY id"))]
+                t: sorted(
+                    (tuple(r) for r in conn.execute(text(f"SELECT * FROM {t}"))), key=repr
+                )
                 for t in TABLES
             }
     finally:

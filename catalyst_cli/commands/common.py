@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from catalyst_cli.config import USER_ENV, Settings
 from catalyst_cli.errors import NoLearnerError
 from catalyst_cli.formats import ViewFormat
+
+if TYPE_CHECKING:
+    from catalyst_cli.progress import EventOptions
 
 UserOption = Annotated[
     str | None,
@@ -30,6 +33,31 @@ AsOfOption = Annotated[
         "--as-of",
         help="See the state as it was then (ISO 8601; a date: its end). Default: now.",
         show_default=False,
+    ),
+]
+IdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--id",
+        help="Idempotency key (as an xAPI statement id): a repeat records nothing; "
+        "the same key with other content is a conflict.",
+        show_default=False,
+    ),
+]
+DurationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--duration",
+        help="Time spent on it, ending at --at: ISO 8601 (PT25M, PT1H2M3.5S) or whole seconds.",
+        show_default=False,
+    ),
+]
+IdleOption = Annotated[
+    int,
+    typer.Option(
+        "--idle",
+        metavar="MINUTES",
+        help="Time spent: join events at most this many minutes apart.",
     ),
 ]
 CompetencyOption = Annotated[
@@ -58,3 +86,24 @@ def learner_email(user: str | None) -> str:
 def now() -> datetime:
     """The clock, read once at the edge."""
     return datetime.now(UTC)
+
+
+def idle_limit(minutes: int) -> timedelta:
+    """`--idle MINUTES`, checked: a whole number of minutes, 0 to a week."""
+    from catalyst_cli.errors import InputError
+
+    if not 0 <= minutes <= 7 * 24 * 60:
+        raise InputError(f"invalid --idle {minutes}: must be 0 to 10080 minutes")
+    return timedelta(minutes=minutes)
+
+
+def event_options(at: str | None, duration: str | None, key: str | None) -> EventOptions:
+    """`--at`, `--duration` and `--id` parsed into typed values, at the edge."""
+    from catalyst_cli.progress import EventOptions, check_key
+    from catalyst_cli.timeutil import optional_time, parse_duration
+
+    return EventOptions(
+        at=optional_time(at),
+        duration_us=None if duration is None else parse_duration(duration),
+        external_id=check_key(key),
+    )

@@ -8,8 +8,11 @@ import typer
 
 from catalyst_cli.commands.common import (
     AtOption,
+    DurationOption,
+    IdOption,
     UserOption,
     ViewFormatOption,
+    event_options,
     learner_email,
     now,
     settings,
@@ -19,7 +22,10 @@ from catalyst_cli.formats import ViewFormat
 app = typer.Typer(name="quiz", help="Submit quiz attempts.", no_args_is_help=True)
 
 
-@app.command("submit")
+@app.command(
+    "submit",
+    epilog="Example: catalyst quiz submit py-intro --score 7 --total 10 --user ada@example.com",
+)
 def submit(
     ctx: typer.Context,
     quiz: Annotated[str, typer.Argument(help="The quiz's slug.")],
@@ -37,12 +43,10 @@ def submit(
     total: Annotated[
         int | None, typer.Option(help="Number of questions (with --score).", show_default=False)
     ] = None,
-    key: Annotated[
-        str | None,
-        typer.Option("--id", help="Idempotency key: a repeat records nothing.", show_default=False),
-    ] = None,
+    key: IdOption = None,
     user: UserOption = None,
     at: AtOption = None,
+    duration: DurationOption = None,
     fmt: ViewFormatOption = ViewFormat.table,
 ) -> None:
     """Grade and record an attempt; a pass completes the quiz's module."""
@@ -54,15 +58,10 @@ def submit(
 
     email = learner_email(user)
     submission = read_submission(answers, score, total)
+    options = event_options(at, duration, key)
     with unit_of_work(settings(ctx).database_url) as session:
         outcome = record_submission(
-            session,
-            email=email,
-            quiz=quiz,
-            submission=submission,
-            at=at,
-            external_id=key,
-            now=now(),
+            session, email=email, quiz=quiz, submission=submission, options=options, now=now()
         )
     row = outcome.record()
     write_record(row, fmt.value, sys.stdout)

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from catalyst_cli.commands.common import AsOfOption, CompetencyOption, now, settings
+from catalyst_cli.commands.common import (
+    AsOfOption,
+    CompetencyOption,
+    IdleOption,
+    idle_limit,
+    now,
+    settings,
+)
 
 app = typer.Typer()
 
@@ -20,7 +27,10 @@ def _check_format(value: str) -> str:
     return value.lower()
 
 
-@app.command("report")
+@app.command(
+    "report",
+    epilog="Example: catalyst report --competency python -f csv -o reports/%Y-%m-%d.csv",
+)
 def report(
     ctx: typer.Context,
     *,
@@ -38,6 +48,7 @@ def report(
         bool, typer.Option("--by-module/--no-by-module", help="One row per learner and module.")
     ] = False,
     as_of: AsOfOption = None,
+    idle: IdleOption = 30,
     tz: Annotated[
         str, typer.Option("--tz", help="Zone of --as-of without an offset, and of --output.")
     ] = "UTC",
@@ -66,12 +77,19 @@ def report(
     from catalyst_cli.db.session import unit_of_work
     from catalyst_cli.output import atomic_text_file, write_rows
     from catalyst_cli.reports import build_report, output_path, report_time
+    from catalyst_cli.timeutil import optional_time
 
-    when = report_time(as_of, tz, now())
+    when = report_time(optional_time(as_of), tz, now())
+    limit = idle_limit(idle)
     target = None if output == "-" else output_path(output, when)
     with unit_of_work(settings(ctx).database_url, write=False) as session:
         rep = build_report(
-            session, as_of=when, competency=competency, users=users, by_module=by_module
+            session,
+            as_of=when,
+            competency=competency,
+            users=users,
+            by_module=by_module,
+            idle=limit,
         )
         if target is None:
             write_rows(rep.rows, rep.columns, fmt, sys.stdout)

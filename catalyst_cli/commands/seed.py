@@ -36,10 +36,10 @@ def seed(
     from catalyst_cli.output import note, progress_bar
     from catalyst_cli.seeding import SeedPlan
     from catalyst_cli.seeding import seed as run_seed
-    from catalyst_cli.timeutil import resolve_time
+    from catalyst_cli.timeutil import optional_time, resolve_time
 
     plan = SeedPlan(users, competencies, modules_per_competency, days, seed)
-    when = resolve_time(as_of, UTC, now(), end_of_day=True)
+    when = resolve_time(optional_time(as_of), UTC, now(), end_of_day=True)
     with progress_bar("seeding", users) as tick:
         with unit_of_work(settings(ctx).database_url) as session:
             summary = run_seed(session, plan, as_of=when, on_progress=tick)

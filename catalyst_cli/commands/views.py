@@ -9,8 +9,10 @@ import typer
 from catalyst_cli.commands.common import (
     AsOfOption,
     CompetencyOption,
+    IdleOption,
     UserOption,
     ViewFormatOption,
+    idle_limit,
     learner_email,
     now,
     settings,
@@ -24,36 +26,46 @@ app = typer.Typer()
 
 
 def _view(
-    ctx: typer.Context, user: str | None, competency: str | None, as_of: str | None
+    ctx: typer.Context,
+    user: str | None,
+    competency: str | None,
+    as_of: str | None,
+    idle: int = 30,
 ) -> LearnerView:
     from catalyst_cli.db.session import unit_of_work
     from catalyst_cli.stats import learner_view
+    from catalyst_cli.timeutil import optional_time
 
     email = learner_email(user)
+    when = optional_time(as_of)
+    limit = idle_limit(idle)
     with unit_of_work(settings(ctx).database_url, write=False) as session:
-        return learner_view(session, email=email, competency=competency, as_of=as_of, now=now())
+        return learner_view(
+            session, email=email, competency=competency, as_of=when, now=now(), idle=limit
+        )
 
 
-@app.command("stats")
+@app.command("stats", epilog="Example: catalyst stats --user ada@example.com --format json")
 def stats(
     ctx: typer.Context,
     *,
     user: UserOption = None,
     competency: CompetencyOption = None,
     as_of: AsOfOption = None,
+    idle: IdleOption = 30,
     fmt: ViewFormatOption = ViewFormat.table,
 ) -> None:
-    """Show a learner's progress, quiz results and streak."""
+    """Show a learner's progress, quiz results, streak and time spent."""
     import sys
 
     from catalyst_cli.columns import STATS_COLUMNS
     from catalyst_cli.output import record, write_record
 
-    row = record(_view(ctx, user, competency, as_of).stats(), STATS_COLUMNS)
+    row = record(_view(ctx, user, competency, as_of, idle).stats(), STATS_COLUMNS)
     write_record(row, fmt.value, sys.stdout)
 
 
-@app.command("streak")
+@app.command("streak", epilog="Example: catalyst streak --user ada@example.com")
 def streak(
     ctx: typer.Context,
     *,
@@ -71,7 +83,7 @@ def streak(
     write_record(row, fmt.value, sys.stdout)
 
 
-@app.command("modules")
+@app.command("modules", epilog="Example: catalyst modules python --user ada@example.com")
 def modules(
     ctx: typer.Context,
     competency: Annotated[str, typer.Argument(help="The competency's slug.")],
