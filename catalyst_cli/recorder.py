@@ -123,6 +123,7 @@ class Recorder:
         self._pending: list[Event] = []
         self.tally = Tally()
         self._stored: dict[str, Event] = {}
+        self._marks: tuple[int, int] | None = None  # the last row ids before this recorder
 
     def add(self, event: Event) -> None:
         """Queue one event; a full batch is written."""
@@ -147,7 +148,9 @@ class Recorder:
         return self._stored.get(key)
 
     def _write(self, batch: list[Event]) -> None:
-        fresh = self._settle_ids(batch)
+        if self._marks is None and self._batch > 1:
+            self._marks = _last_ids(self._session)
+        fresh, moved = self._settle_ids(batch)
         by_kind: dict[EventKind, list[Event]] = {}
         for e in fresh:
             by_kind.setdefault(e.kind, []).append(e)
@@ -156,10 +159,15 @@ class Recorder:
             inserted = insert(self._session, same)
             self.tally.recorded[kind] += inserted
             self.tally.duplicates += len(same) - inserted
-        apply_progress(self._session, fresh)
+        apply_progress(self._session, fresh + moved)
 
-    def _settle_ids(self, batch: list[Event]) -> list[Event]:
-        """The batch less repeats and conflicts of ids (within it, and with the record)."""
+    def _settle_ids(self, batch: list[Event]) -> tuple[list[Event], list[Event]]:
+        """The batch less repeats and conflicts of ids, and the events a repeat moved earlier.
+
+        Repeats and conflicts are found within the batch and against the record; a moved event
+        is one this recorder wrote whose id came again, with the same content, at an earlier
+        time (the earliest time of one input stands, whatever the order of its rows).
+        """
         unkeyed: list[Event] = []
         keyed: dict[str, Event] = {}
         for e in batch:
@@ -177,9 +185,10 @@ class Recorder:
                 if e.at < first.at:  # the earliest time of the batch stands
                     keyed[key] = e._replace(line=first.line)
         if not keyed:
-            return unkeyed
+            return unkeyed, []
         voided = _voided(self._session, list(keyed))
         recorded = recorded_events(self._session, [k for k in keyed if k not in voided])
+        moved: list[Event] = []
         for key in list(keyed):
             e = keyed[key]
             if key in voided:
@@ -187,12 +196,21 @@ class Recorder:
                 del keyed[key]
             elif key in recorded:
                 del keyed[key]
-                if e.same_content(recorded[key]):
-                    self.tally.duplicates += 1
-                    self._stored[key] = recorded[key]
-                else:
-                    self._conflict(e, "was already recorded")
-        return unkeyed + list(keyed.values())
+                first, row_id = recorded[key]
+                ours = (
+                    self._marks is not None and row_id > self._marks[first.kind is EventKind.quiz]
+                )
+                if not e.same_content(first):
+                    self._conflict(
+                        e, "was given earlier in this file" if ours else "was already recorded"
+                    )
+                    continue
+                self.tally.duplicates += 1
+                self._stored[key] = first
+                if ours and e.at < first.at:  # this input's earliest time stands, in any order
+                    _move(self._session, e)
+                    moved.append(e)
+        return unkeyed + list(keyed.values()), moved
 
     def _conflict(self, event: Event, where: str) -> None:
         assert event.external_id is not None
@@ -352,15 +370,40 @@ def _voided(session: Session, keys: Sequence[str]) -> set[str]:
     return found
 
 
-def recorded_events(session: Session, keys: Sequence[str]) -> dict[str, Event]:
-    """Events and attempts already recorded under these ids, as events."""
+def _last_ids(session: Session) -> tuple[int, int]:
+    """The highest row ids of events and attempts: what a recorder finds there before it."""
+    ev, qa = _event_table().c, _attempt_table().c
+    row = session.execute(
+        select(
+            select(func.coalesce(func.max(ev.id), 0)).scalar_subquery(),
+            select(func.coalesce(func.max(qa.id), 0)).scalar_subquery(),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def _move(session: Session, event: Event) -> None:
+    """Move a recorded event (an id this recorder wrote) to the earlier time of a repeat."""
+    if event.kind is EventKind.quiz:
+        qa = _attempt_table()
+        stmt = qa.update().where(qa.c.external_id == event.external_id)
+        session.execute(stmt.values(created_at=event.at))
+    else:
+        ev = _event_table()
+        stmt = ev.update().where(ev.c.external_id == event.external_id)
+        session.execute(stmt.values(occurred_at=event.at))
+
+
+def recorded_events(session: Session, keys: Sequence[str]) -> dict[str, tuple[Event, int]]:
+    """Events and attempts already recorded under these ids, as events, with their row ids."""
     ev, qa, q = _event_table().c, _attempt_table().c, Quiz.__table__
-    found: dict[str, Event] = {}
+    found: dict[str, tuple[Event, int]] = {}
     ordered = sorted(set(keys))
     for i in range(0, len(ordered), _IN_CHUNK):
         chunk = ordered[i : i + _IN_CHUNK]
         for row in session.execute(
             select(
+                ev.id,
                 ev.external_id,
                 ev.kind,
                 ev.user_id,
@@ -370,18 +413,22 @@ def recorded_events(session: Session, keys: Sequence[str]) -> dict[str, Event]:
                 ev.duration_us,
             ).where(ev.external_id.in_(chunk))
         ):
-            key, kind, user_id, at, module_id, competency_id, duration = row
-            found[key] = Event(
-                EventKind(kind),
-                user_id,
-                at,
-                module_id=module_id,
-                competency_id=competency_id,
-                duration_us=duration,
-                external_id=key,
+            row_id, key, kind, user_id, at, module_id, competency_id, duration = row
+            found[key] = (
+                Event(
+                    EventKind(kind),
+                    user_id,
+                    at,
+                    module_id=module_id,
+                    competency_id=competency_id,
+                    duration_us=duration,
+                    external_id=key,
+                ),
+                row_id,
             )
         for attempt in session.execute(
             select(
+                qa.id,
                 qa.external_id,
                 qa.user_id,
                 qa.created_at,
@@ -396,21 +443,23 @@ def recorded_events(session: Session, keys: Sequence[str]) -> dict[str, Event]:
             .join(q, q.c.id == qa.quiz_id)
             .where(qa.external_id.in_(chunk))
         ):
-            key, user_id, at, module_id, quiz_id, score, total, passed, answers, duration = tuple(
-                attempt
-            )
-            found[key] = Event(
-                EventKind.quiz,
-                user_id,
-                at,
-                module_id=module_id,
-                quiz_id=quiz_id,
-                score=score,
-                total=total,
-                passed=passed,
-                answers=answers,
-                duration_us=duration,
-                external_id=key,
+            row_id, key, user_id, at, module_id, quiz_id = tuple(attempt)[:6]
+            score, total, passed, answers, duration = tuple(attempt)[6:]
+            found[key] = (
+                Event(
+                    EventKind.quiz,
+                    user_id,
+                    at,
+                    module_id=module_id,
+                    quiz_id=quiz_id,
+                    score=score,
+                    total=total,
+                    passed=passed,
+                    answers=answers,
+                    duration_us=duration,
+                    external_id=key,
+                ),
+                row_id,
             )
     return found
 

@@ -395,11 +395,24 @@ class _Resolver:
         )
 
 
+_ONLY = {
+    "quiz": "only quiz rows do",
+    "score": "only quiz rows do",
+    "total": "only quiz rows do",
+    "competency": "only enrol and withdraw rows do",
+    "module": "only start and complete rows do",
+    "duration": "only start, complete and quiz rows do",
+}
+
+
 def _none(kind: EventKind, **cells: str | int | None) -> None:
     """Refuse cells a row of this kind does not take."""
     for name, value in cells.items():
-        if value is not None:
-            raise InputError(f"a {kind} row takes no {name}")
+        if value is None:
+            continue
+        if kind is EventKind.quiz and name == "module":
+            raise InputError("a quiz row leaves module empty: the module comes from the quiz")
+        raise InputError(f"a {kind} row takes no {name}: {_ONLY[name]}")
 
 
 def _is_email(value: str) -> bool:

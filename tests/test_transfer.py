@@ -20,8 +20,10 @@ from catalyst_cli.db.session import unit_of_work
 from catalyst_cli.db.url import normalize_url
 from catalyst_cli.formats import DataFormat
 from catalyst_cli.stats import learner_view
+from catalyst_cli.timeutil import time_arg
 from catalyst_cli.transfer import (
     COLUMNS,
+    REQUIRED_COLUMNS,
     ImportFailed,
     ImportSummary,
     RowError,
@@ -33,7 +35,8 @@ from catalyst_cli.transfer import (
 from tests.conftest import Runner, snapshot
 
 NOW = datetime(2026, 3, 31, 12, tzinfo=UTC)
-HEADER = ",".join(COLUMNS) + "\n"
+HEADER = ",".join(REQUIRED_COLUMNS) + "\n"
+EXPECTED_HEADER = "user,event,module,quiz,score,total,at,id (optional: duration,competency)"
 GOOD = "ann@example.com,start,python/intro,,,,2026-03-01T10:00,\n"
 LEARNERS = {
     "ann@example.com": "Europe/Paris",
@@ -80,6 +83,7 @@ def clear_progress(db_url: str) -> None:
     engine = make_engine(normalize_url(db_url))
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM quiz_attempts"))
+        conn.execute(text("DELETE FROM learning_events"))
         conn.execute(text("DELETE FROM learning_progress"))
     engine.dispose()
 
@@ -89,7 +93,9 @@ def views(db_url: str, as_of: str) -> dict[str, dict[str, Any]]:
     found = {}
     with unit_of_work(db_url, write=False) as session:
         for email in LEARNERS:
-            view = learner_view(session, email=email, competency=None, as_of=as_of, now=NOW)
+            view = learner_view(
+                session, email=email, competency=None, as_of=time_arg(as_of), now=NOW
+            )
             found[email] = {
                 "stats": asdict(view.stats()),
                 "modules": [asdict(m) for m in view.modules()],
@@ -105,7 +111,7 @@ BAD_ROWS = [
         "ann@example.com,strat,python/intro,,,,2026-03-01,",
         "unknown event 'strat' (did you mean start?)",
     ),
-    ("ann@example.com,,python/intro,,,,2026-03-01,", "missing event: use start, complete or quiz"),
+    ("ann@example.com,,python/intro,,,,2026-03-01,", "missing event: use start, complete, quiz, enrol, withdraw"),
     (
         "zed@example.com,start,python/intro,,,,2026-03-01,",
         "unknown user 'zed@example.com': add it with `catalyst users add zed@example.com`, "
@@ -159,10 +165,7 @@ BAD_ROWS = [
         "ann@example.com,start,python/intro,py-intro,,,2026-03-01,",
         "a start row takes no quiz: only quiz rows do",
     ),
-    (
-        "ann@example.com,complete,python/intro,,,,2026-03-01,k1",
-        "a complete row takes no id: only quiz rows do",
-    ),
+    ("ann@example.com,enrol,,,,,2026-03-01,k1", "an enrol row needs a competency"),
     (
         "ann@example.com,quiz,,py-types,1,4,2026-03-01," + "k" * 201,
         "invalid id 'kkkkkkkkkkkkkkkkkkkk'...: longer than 200 characters",
@@ -207,17 +210,17 @@ def test_lines_are_physical_lines(seeded: Runner, db_url: str) -> None:
 
 def test_the_header_must_name_the_columns(seeded: Runner, db_url: str) -> None:
     assert import_errors(db_url, "") == [
-        RowError(1, f"empty file: expected the header {','.join(COLUMNS)}")
+        RowError(1, f"empty file: expected the header {EXPECTED_HEADER}")
     ]
     assert import_errors(db_url, "user,event,module,quiz,score,total,at\n" + GOOD) == [
-        RowError(1, f"missing column 'id' in the header: expected {','.join(COLUMNS)}")
+        RowError(1, f"missing column 'id' in the header: expected {EXPECTED_HEADER}")
     ]
     assert import_errors(db_url, HEADER.replace("id", "key") + GOOD)[0].message.startswith(
         "unknown column 'key' in the header"
     )
     # any order and case of the columns is read by name
     shuffled = "AT,user,Event,module,quiz,score,total,id\n2026-03-01,ann@example.com,start,python/intro,,,,\n"
-    assert run_import(db_url, shuffled).changes.starts == 1
+    assert run_import(db_url, shuffled).tally.recorded["start"] == 1
 
 
 JSONL_GOOD = (
@@ -263,7 +266,7 @@ def test_jsonl_takes_numbers_and_null(seeded: Runner, db_url: str) -> None:
         '"score": 3, "total": "4", "at": "2026-03-01T10:00:00+01:00", "id": null}\n'
     )
     summary = run_import(db_url, data, name="e.jsonl", fmt=DataFormat.jsonl)
-    assert (summary.rows, summary.changes.attempts, summary.changes.completions) == (1, 1, 1)
+    assert (summary.rows, summary.tally.recorded["quiz"], summary.tally.recorded["complete"]) == (1, 1, 0)
 
 
 def test_more_than_fifty_errors_lists_the_first_fifty_then_a_count(
@@ -298,7 +301,7 @@ def test_errors_across_batches_come_in_line_order(
     assert [e.line for e in errors] == [3, 9, 10]
     assert (
         errors[1].message
-        == "conflict: attempt id 'k' was given earlier in this file with different content"
+        == "conflict: id 'k' was given earlier in this file with different content"
     )
 
 
@@ -319,31 +322,31 @@ def test_dry_run_counts_exactly_what_the_import_then_does(seeded: Runner, db_url
     assert snapshot(db_url) == before
     assert dry.dry_run and dry.rows == 5
     assert (
-        dry.changes.users,
-        dry.changes.starts,
-        dry.changes.completions,
-        dry.changes.attempts,
-    ) == (1, 4, 2, 2)
+        dry.new_learners,
+        dry.tally.recorded["start"],
+        dry.tally.recorded["complete"],
+        dry.tally.recorded["quiz"],
+    ) == (1, 2, 1, 2)
     real = run_import(db_url, data, create_users=True)
-    assert real.changes == dry.changes and not real.dry_run
+    assert real.tally == dry.tally and not real.dry_run
     assert real.describe() == (
-        "imported events.csv: 5 rows, 1 new learners, 4 modules started, 2 completed, "
-        "2 quiz attempts recorded"
+        "imported events.csv: 5 rows, 1 new learners, 5 events recorded (2 starts, "
+        "1 completions, 2 quiz attempts, 0 enrolments, 0 withdrawals), 0 already recorded"
     )
     after = snapshot(db_url)
     again = run_import(db_url, data, create_users=True)
-    assert (again.changes.users, again.changes.starts, again.changes.attempts) == (0, 0, 0)
+    assert (again.new_learners, again.tally.recorded["start"], again.tally.recorded["quiz"]) == (0, 0, 0)
     assert snapshot(db_url) == after
 
 
 def test_create_users_adds_learners_in_utc(seeded: Runner, db_url: str) -> None:
     data = HEADER + "New@Example.com,start,python/intro,,,,2026-03-01T10:00,\n"
     assert import_errors(db_url, data)[0].message.startswith("unknown user 'New@Example.com'")
-    assert run_import(db_url, data, create_users=True).changes.users == 1
+    assert run_import(db_url, data, create_users=True).new_learners == 1
     users = {row[1]: row[3] for row in snapshot(db_url)["users"]}
     assert users["new@example.com"] == "UTC"
     assert export_text(db_url).splitlines()[1:] == [
-        "new@example.com,start,python/intro,,,,2026-03-01T10:00:00+00:00,"
+        "new@example.com,start,python/intro,,,,2026-03-01T10:00:00+00:00,,,"
     ]
 
 
@@ -371,8 +374,8 @@ def test_attempts_without_id_are_recognised_by_their_content(seeded: Runner, db_
     attempt = "bob@example.com,quiz,,py-types,1,4,2026-03-02T10:00:00+00:00,\n"
     other_time = "bob@example.com,quiz,,py-types,1,4,2026-03-02T11:00:00+00:00,\n"
     summary = run_import(db_url, HEADER + attempt + attempt + other_time)
-    assert summary.changes.attempts == 2
-    assert run_import(db_url, HEADER + other_time + attempt).changes.attempts == 0
+    assert summary.tally.recorded["quiz"] == 2
+    assert run_import(db_url, HEADER + other_time + attempt).tally.recorded["quiz"] == 0
 
 
 KEYED = "bob@example.com,quiz,,py-types,1,4,{at},k1\n"
@@ -388,13 +391,10 @@ def test_a_repeated_id_keeps_the_earliest_time_of_the_file_in_any_order(
         for order in ((late, early), (early, late)):
             clear_progress(db_url)
             summary = run_import(db_url, HEADER + "".join(KEYED.format(at=at) for at in order))
-            assert summary.changes.attempts == 1
+            assert summary.tally.recorded["quiz"] == 1
             results.append(export_text(db_url))
     assert len(set(results)) == 1
-    assert results[0].splitlines()[1:] == [
-        f"bob@example.com,start,python/types,,,,{early},",
-        f"bob@example.com,quiz,,py-types,1,4,{early},k1",
-    ]
+    assert results[0].splitlines()[1:] == [f"bob@example.com,quiz,,py-types,1,4,{early},k1,,"]
 
 
 def test_an_id_recorded_before_keeps_its_attempt(cli: Runner, seeded: Runner, db_url: str) -> None:
@@ -403,15 +403,15 @@ def test_an_id_recorded_before_keeps_its_attempt(cli: Runner, seeded: Runner, db
     assert cli(*submit, *at).exit_code == 0
     before = snapshot(db_url)
     summary = run_import(db_url, HEADER + KEYED.format(at="2026-03-02T10:00:00+00:00"))
-    assert summary.changes.attempts == 0
+    assert summary.tally.recorded["quiz"] == 0
     assert snapshot(db_url) == before
 
 
 @pytest.mark.parametrize(
     ("recorded_first", "message"),
     [
-        (False, "conflict: attempt id 'k1' was given on line 2 with different content"),
-        (True, "conflict: attempt id 'k1' was already recorded with different content"),
+        (False, "conflict: id 'k1' was given on line 2 with different content"),
+        (True, "conflict: id 'k1' was already recorded with different content"),
     ],
 )
 def test_a_repeated_id_with_other_content_is_a_conflict(
@@ -493,6 +493,8 @@ def test_export_writes_every_event_in_the_import_form(
 ) -> None:
     user = ("--user", "ann@example.com")
     assert cli("start", "python/intro", "--at", "2026-03-01T09:00", *user).exit_code == 0
+    again = ("--at", "2026-03-02T08:30", "--duration", "PT25M", "--id", "s-2")
+    assert cli("start", "python/intro", *again, *user).exit_code == 0
     assert cli("complete", "python/intro", "--at", "2026-03-02T09:00", *user).exit_code == 0
     answers = ("--answers", '{"q1": "2", "q2": "4", "q3": "7"}', "--id", "a-1")
     assert (
@@ -501,13 +503,14 @@ def test_export_writes_every_event_in_the_import_form(
     )
     csv_text = export_text(db_url)
     assert csv_text == (
-        "user,event,module,quiz,score,total,at,id\r\n"
-        "ann@example.com,start,python/intro,,,,2026-03-01T08:00:00+00:00,\r\n"
-        "ann@example.com,complete,python/intro,,,,2026-03-02T08:00:00+00:00,\r\n"
-        "ann@example.com,quiz,,py-intro,2,3,2026-03-02T09:00:00+00:00,a-1\r\n"
+        "user,event,module,quiz,score,total,at,id,duration,competency\r\n"
+        "ann@example.com,start,python/intro,,,,2026-03-01T08:00:00+00:00,,,\r\n"
+        "ann@example.com,start,python/intro,,,,2026-03-02T07:30:00+00:00,s-2,PT25M,\r\n"
+        "ann@example.com,complete,python/intro,,,,2026-03-02T08:00:00+00:00,,,\r\n"
+        "ann@example.com,quiz,,py-intro,2,3,2026-03-02T09:00:00+00:00,a-1,,\r\n"
     )
     lines = export_text(db_url, DataFormat.jsonl).splitlines()
-    assert json.loads(lines[2]) == {
+    assert json.loads(lines[3]) == {
         "user": "ann@example.com",
         "event": "quiz",
         "module": None,
@@ -516,6 +519,8 @@ def test_export_writes_every_event_in_the_import_form(
         "total": 3,
         "at": "2026-03-02T09:00:00+00:00",
         "id": "a-1",
+        "duration": None,
+        "competency": None,
     }
     with unit_of_work(db_url, write=False) as session:
         cut = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -523,6 +528,7 @@ def test_export_writes_every_event_in_the_import_form(
         rows = list(export_events(session, as_of=cut, tz=paris))
     assert [(r["event"], r["at"]) for r in rows] == [
         ("start", "2026-03-01T09:00:00+01:00"),
+        ("start", "2026-03-02T08:30:00+01:00"),
         ("complete", "2026-03-02T09:00:00+01:00"),
     ]
 
@@ -588,7 +594,7 @@ def event_files(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 
 def as_csv(events: list[dict[str, Any]]) -> str:
-    return HEADER + "".join(",".join(str(e[c]) for c in COLUMNS) + "\n" for e in events)
+    return HEADER + "".join(",".join(str(e[c]) for c in REQUIRED_COLUMNS) + "\n" for e in events)
 
 
 def as_jsonl(events: list[dict[str, Any]]) -> str:

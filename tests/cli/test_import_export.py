@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from catalyst_cli.output import progress_bar
-from catalyst_cli.transfer import COLUMNS
+from catalyst_cli.transfer import COLUMNS, REQUIRED_COLUMNS
 from tests.conftest import REAL_DATA, Runner, json_out, snapshot
 from tests.test_transfer import clear_progress
 
-HEADER = ",".join(COLUMNS) + "\n"
+HEADER = ",".join(REQUIRED_COLUMNS) + "\n"
 LEARNERS = ("ann@example.com", "bob@example.com", "kim@example.com")
 OULAD = REAL_DATA / "oulad"
 
