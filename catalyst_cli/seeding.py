@@ -32,7 +32,7 @@ from catalyst_cli.errors import InputError
 from catalyst_cli.events import Event, EventKind
 from catalyst_cli.progress import Submission, grade_attempt
 from catalyst_cli.recorder import Recorder, Tally
-from catalyst_cli.transfer import count_learners, describe_tally, ensure_learners, find_learners
+from catalyst_cli.transfer import count_learners, describe_changes, ensure_learners, find_learners
 from catalyst_cli.users import Learner
 
 ZONES = (
@@ -109,11 +109,11 @@ class SeedSummary:
 
     def describe(self) -> str:
         """The one-line summary the command prints."""
-        what = (
-            f"seed: {self.competencies} competencies, {self.modules} modules, "
-            f"{self.quizzes} quizzes, {self.learners:,} learners and {self.events:,} events"
+        return (
+            f"seeded {self.competencies} competencies, {self.modules} modules, "
+            f"{self.quizzes} quizzes, {self.learners:,} learners and {self.events:,} events: "
+            + describe_changes(self.new_learners, self.tally)
         )
-        return describe_tally(what, self.events, self.new_learners, self.tally, dry_run=False)
 
 
 def seed_catalog(plan: SeedPlan) -> tuple[CompetencySpec, ...]:

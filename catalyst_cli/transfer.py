@@ -84,7 +84,10 @@ class ImportSummary:
 
     def describe(self) -> str:
         """The one-line summary the command prints."""
-        return describe_tally(self.source, self.rows, self.new_learners, self.tally, self.dry_run)
+        changes = describe_changes(self.new_learners, self.tally)
+        if self.dry_run:
+            return f"dry run: {self.source}: {self.rows:,} valid rows would give {changes}"
+        return f"imported {self.source}: {self.rows:,} rows, {changes}"
 
 
 _KIND_WORDS = (
@@ -96,16 +99,13 @@ _KIND_WORDS = (
 )
 
 
-def describe_tally(source: str, rows: int, new_learners: int, tally: Tally, dry_run: bool) -> str:
-    """One line: rows read, learners added, events recorded by kind, repeats."""
+def describe_changes(new_learners: int, tally: Tally) -> str:
+    """Learners added, events recorded by kind, repeats: for one-line summaries."""
     kinds = ", ".join(f"{tally.recorded[k]:,} {word}" for k, word in _KIND_WORDS)
-    changes = (
+    return (
         f"{new_learners:,} new learners, {tally.total_recorded:,} events recorded ({kinds}), "
         f"{tally.duplicates:,} already recorded"
     )
-    if dry_run:
-        return f"dry run: {source}: {rows:,} valid rows would give {changes}"
-    return f"imported {source}: {rows:,} rows, {changes}"
 
 
 def count_learners(session: Session) -> int:

@@ -205,6 +205,8 @@ def command_args(tmp_path: Path) -> dict[str, list[str]]:
         "start": ["python/intro", *user],
         "complete": ["python/intro", *user],
         "quiz submit": ["py-intro", "--score", "2", "--total", "3", *user],
+        "enrol": ["python", *user],
+        "withdraw": ["python", *user],
         "stats": user,
         "streak": user,
         "modules": ["python", *user],

@@ -17,6 +17,7 @@ from catalyst_cli.db.session import unit_of_work
 from catalyst_cli.errors import InputError, NotFoundError
 from catalyst_cli.output import atomic_text_file
 from catalyst_cli.reports import Report, build_report, output_path, report_time
+from catalyst_cli.timeutil import optional_time
 from tests.conftest import Runner
 
 NOW = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
@@ -39,7 +40,7 @@ NOW = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
     ],
 )
 def test_report_time(as_of: str | None, tz: str, expected: str) -> None:
-    assert report_time(as_of, tz, NOW).isoformat() == expected
+    assert report_time(optional_time(as_of), tz, NOW).isoformat() == expected
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_report_time(as_of: str | None, tz: str, expected: str) -> None:
 )
 def test_report_time_errors(as_of: str, tz: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        report_time(as_of, tz, NOW)
+        report_time(optional_time(as_of), tz, NOW)
 
 
 AS_OF = datetime(2026, 3, 4, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=9)))
@@ -123,6 +124,7 @@ def test_learner_rows(cohort: Runner, db_url: str) -> None:
         "longest_streak": 4,
         "last_active": datetime(2026, 3, 4).date(),
         "streak_at_risk": True,  # it is already March 5 in Paris
+        "time_spent": 0,
     }
     assert (bob["modules_completed"], bob["modules_in_progress"], bob["progress_percent"]) == (
         1,

@@ -202,13 +202,23 @@ def test_the_yesterday_rule(seeded: Runner) -> None:
     assert got == expected
 
 
-def test_repeated_start_or_complete_adds_no_day(seeded: Runner) -> None:
+def test_a_revisit_on_a_later_day_is_a_day_of_activity_and_changes_no_status(
+    seeded: Runner,
+) -> None:
     ok(seeded, "start", "python/intro", "--user", ANN, "--at", "2026-03-01")
     ok(seeded, "start", "python/intro", "--user", ANN, "--at", "2026-03-02")
-    assert streak_figures(streak(seeded, ANN, "2026-03-02")) == (1, 1, "2026-03-01", True, False)
+    assert streak_figures(streak(seeded, ANN, "2026-03-02")) == (2, 2, "2026-03-02", False, True)
+    intro = modules(seeded, "python", ANN, "2026-03-02")["intro"]
+    assert (intro["status"], intro["started_at"]) == ("in_progress", "2026-03-01T12:00:00+01:00")
     ok(seeded, "complete", "python/intro", "--user", ANN, "--at", "2026-03-05")
     ok(seeded, "complete", "python/intro", "--user", ANN, "--at", "2026-03-06")
-    assert streak_figures(streak(seeded, ANN, "2026-03-06")) == (1, 1, "2026-03-05", True, False)
+    assert streak_figures(streak(seeded, ANN, "2026-03-06")) == (2, 2, "2026-03-06", False, True)
+    intro = modules(seeded, "python", ANN, "2026-03-06")["intro"]
+    assert intro["completed_at"] == "2026-03-05T12:00:00+01:00"
+    # the same start twice at the same instant is one event: no second row, no new day
+    ok(seeded, "start", "python/intro", "--user", ANN, "--at", "2026-03-06")
+    ok(seeded, "start", "python/intro", "--user", ANN, "--at", "2026-03-06")
+    assert streak_figures(streak(seeded, ANN, "2026-03-06")) == (2, 2, "2026-03-06", False, True)
 
 
 def test_streaks_are_learner_wide_under_competency(seeded: Runner) -> None:
@@ -408,8 +418,8 @@ def test_completing_again_never_moves_the_first_completion(seeded: Runner) -> No
     submit(seeded, ANN, "py-intro", "2026-03-03T09:00", "--score", "3", "--total", "3")
     assert intro() == ("completed", f"2026-03-01{noon}", "2026-03-03T09:00:00+01:00")
     assert intro("2026-03-02") == ("in_progress", f"2026-03-01{noon}", None)
-    s = streak(seeded, ANN, "2026-03-31")  # days: 03-01, 03-03 (start, attempt/completion)
-    assert (s["longest_streak"], s["last_active"]) == (1, "2026-03-03")
+    s = streak(seeded, ANN, "2026-03-31")  # every event is a day: 03-01, 03-03, 03-05, 03-10, 03-20
+    assert (s["longest_streak"], s["last_active"]) == (1, "2026-03-20")
 
 
 EVENTS = [
@@ -452,9 +462,9 @@ def test_out_of_order_arrival_gives_the_same_progress(
     s = stats(seeded, ANN, "2026-03-12")
     assert (s["quiz_attempts"], s["quiz_attempts_passed"], s["quizzes_passed"]) == (2, 1, 1)
     assert (s["modules_completed"], s["progress_percent"]) == (1, 17)  # 1 of 6, half up
-    # Activity days: 03-02, 03-03, 03-10, 03-12 (the later complete adds none).
-    assert streak_figures(streak(seeded, ANN, "2026-03-11")) == (1, 2, "2026-03-10", True, False)
-    assert streak_figures(streak(seeded, ANN, "2026-03-12")) == (1, 2, "2026-03-12", False, True)
+    # Activity days: 03-02, 03-03, 03-10, 03-11 (the later completion is kept), 03-12.
+    assert streak_figures(streak(seeded, ANN, "2026-03-11")) == (2, 2, "2026-03-11", False, True)
+    assert streak_figures(streak(seeded, ANN, "2026-03-12")) == (3, 3, "2026-03-12", False, True)
 
 
 # --- attempts recorded once ----------------------------------------------------------------

@@ -383,6 +383,7 @@ def test_stats_of_a_new_learner(seeded: Runner) -> None:
         "longest_streak": 0,
         "last_active": None,
         "streak_at_risk": False,
+        "time_spent": 0,
     }
 
 
@@ -458,4 +459,4 @@ def test_new_sqlite_file_is_brought_to_head(tmp_path: Path) -> None:
     db = tmp_path / "fresh.db"
     result = CliRunner().invoke(app, ["--db", f"sqlite:///{db}", "users", "list", "-f", "json"])
     assert (result.exit_code, result.stdout) == (0, "[]\n")
-    assert CliRunner().invoke(app, ["--db", str(db), "db", "current"]).stdout.strip() == "0001"
+    assert CliRunner().invoke(app, ["--db", str(db), "db", "current"]).stdout.strip() == "0002"

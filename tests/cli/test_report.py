@@ -45,6 +45,7 @@ KEYS = [
     "longest_streak",
     "last_active",
     "streak_at_risk",
+    "time_spent",
 ]
 MODULE_KEYS = [
     "user",
@@ -56,6 +57,7 @@ MODULE_KEYS = [
     "started_at",
     "completed_at",
     "best_score",
+    "time_spent",
 ]
 NUMBER_KEYS = KEYS[5:15]  # modules_total ... longest_streak
 
@@ -100,6 +102,7 @@ def test_one_row_per_learner_with_the_spec_keys_in_email_order(cohort: Runner) -
         "longest_streak": 4,
         "last_active": "2026-03-04",
         "streak_at_risk": True,
+        "time_spent": 0,
     }
     assert (bob["progress_percent"], bob["quiz_attempts"], bob["current_streak"]) == (17, 2, 2)
     assert (kim["modules_completed"], kim["last_active"], kim["streak_at_risk"]) == (0, None, False)
@@ -283,7 +286,7 @@ def test_csv_is_rfc_4180(cohort: Runner) -> None:
     header, record = result.stdout_bytes.split(b"\r\n", 1)
     assert header == ",".join(KEYS).encode()
     assert record.startswith(b'doe@example.com,"Doe, ""JJ""\nJr",2026-03-04T23:59:59.999999+00:00,')
-    assert record.endswith(b",false\r\n") and record.count(b"\r\n") == 1
+    assert record.endswith(b",false,0\r\n") and record.count(b"\r\n") == 1
 
 
 # --- files ---------------------------------------------------------------------------------------
