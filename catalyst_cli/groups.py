@@ -33,7 +33,7 @@ def group_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     found = {name: gid for name, gid in session.execute(stmt)}
     for name in wanted:
         if name not in found:
-            raise unknown("group", name, session.scalars(select(Group.name)))
+            raise unknown("group", name, sorted(session.scalars(select(Group.name))))
     return found
 
 

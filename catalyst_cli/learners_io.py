@@ -418,8 +418,8 @@ def learner_rows(session: Session, *, groups: Sequence[str] = ()) -> Iterator[Le
     if groups:
         stmt = stmt.where(in_groups(session, groups, User.id))
     chunk: list[tuple[int, str, str | None, str]] = []
-    for row in session.execute(stmt.execution_options(yield_per=_IN_CHUNK)).tuples():
-        chunk.append(row)
+    for uid, email, name, tz in session.execute(stmt.execution_options(yield_per=_IN_CHUNK)):
+        chunk.append((uid, email, name, tz))
         if len(chunk) >= _IN_CHUNK:
             yield from _with_sets(session, chunk)
             chunk = []
