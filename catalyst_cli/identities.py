@@ -9,7 +9,6 @@ learner with that email even when no identity row holds it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 from catalyst_cli.db.models import IRI_LENGTH, User, UserIdentity
 from catalyst_cli.db.upsert import dialect_insert
 from catalyst_cli.errors import InputError
+from catalyst_cli.groups import CONTROL
 from catalyst_cli.users import Learner, normalize_email
 
 MAX_IDENTITY_LENGTH = IRI_LENGTH
@@ -42,7 +42,7 @@ def normalize_identity(text: str) -> str:
     value = text.strip()
     if not value:
         raise InputError("empty identity")
-    if ";" in value or any(unicodedata.category(c) == "Cc" for c in value):
+    if ";" in value or CONTROL.search(value):
         raise InputError(f"invalid identity {text!r}: no ';' or control characters")
     kind, sep, rest = value.partition(":")
     kind = kind.lower()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from typing import cast as typed
 
@@ -106,8 +107,15 @@ class LearnerImportSummary:
 def _items(value: Any, check: Callable[[str], str]) -> frozenset[str] | None:
     if value is None:
         return None
-    parts = value.split(";") if isinstance(value, str) else list(value)
-    return frozenset(check(p) for p in parts)
+    if isinstance(value, str):
+        return _split(value, check)
+    return frozenset(check(p) for p in value)
+
+
+@lru_cache(maxsize=4096)
+def _split(cell: str, check: Callable[[str], str]) -> frozenset[str]:
+    """A `;`-separated cell, each part checked (cached: the same groups come on many lines)."""
+    return frozenset(check(p) for p in cell.split(";"))
 
 
 def _zone_name(value: str) -> str:
@@ -285,6 +293,39 @@ def _table(model: Any) -> Table:
     return typed(Table, model.__table__)
 
 
+def _executemany(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """Run `stmt` once per row through the driver's own executemany.
+
+    SQLAlchemy's per-row parameter processing cost more than the inserts themselves (about 40%
+    of a 10,000-learner import), so the statement is compiled once and the rows go to the
+    driver as they are: their values must be plain text and numbers, or already in the driver's
+    form (`_driver_value`).
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    compiled = stmt.compile(dialect=connection.dialect)
+    order = compiled.positiontup
+    params: list[Any] = rows if order is None else [tuple(r[k] for k in order) for r in rows]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _driver_value(session: Session, column: Any, value: Any) -> Any:
+    """`value` as the driver takes it for `column` (a timestamp through our UTC type)."""
+    process = column.type.bind_processor(session.get_bind().dialect)
+    return value if process is None else process(value)
+
+
+def _insert(session: Session, table: Table, columns: Sequence[str], conflict: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING with one named parameter per column."""
+    values: dict[str, Any] = {c: bindparam(c) for c in columns}
+    return (
+        dialect_insert(session, table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=conflict)
+    )
+
+
 def _write(
     session: Session,
     learners: list[LearnerLine],
@@ -295,60 +336,63 @@ def _write(
     now: datetime,
 ) -> None:
     """Apply the differences, each kind of change as one executemany."""
+    users, members, held = _table(User), _table(GroupMember), _table(UserIdentity)
     new = [x for x in learners if x.email not in stored]
-    if new:
-        stmt = dialect_insert(session, User).on_conflict_do_nothing(index_elements=["email"])
-        session.execute(
-            stmt,
-            [
-                {
-                    "email": x.email,
-                    "name": x.name,
-                    "timezone": x.timezone or "UTC",
-                    "created_at": now,
-                }
-                for x in new
-            ],
-        )
+    created = _driver_value(session, users.c.created_at, now)
+    _executemany(
+        session,
+        _insert(session, users, ("email", "name", "timezone", "created_at"), ["email"]),
+        [
+            {
+                "email": x.email,
+                "name": x.name,
+                "timezone": x.timezone or "UTC",
+                "created_at": created,
+            }
+            for x in new
+        ],
+    )
     changed = [(x, stored[x.email]) for x in learners if _changed(x, stored)]
-    if changed:
-        users = _table(User)
-        stmt = (
-            update(users)
-            .where(users.c.id == bindparam("uid"))
-            .values(name=bindparam("new_name"), timezone=bindparam("new_zone"))
-        )
-        session.execute(
-            stmt,
-            [
-                {"uid": s[0], "new_name": x.name or s[1], "new_zone": x.timezone or s[2]}
-                for x, s in changed
-            ],
-        )
+    _executemany(
+        session,
+        update(users)
+        .where(users.c.id == bindparam("uid"))
+        .values(name=bindparam("new_name"), timezone=bindparam("new_zone")),
+        [
+            {"uid": s[0], "new_name": x.name or s[1], "new_zone": x.timezone or s[2]}
+            for x, s in changed
+        ],
+    )
     ids = {e: v[0] for e, v in stored.items()}
     ids.update((e, v[0]) for e, v in _stored_learners(session, [x.email for x in new]).items())
-    if new_groups:
-        stmt = dialect_insert(session, Group).on_conflict_do_nothing(index_elements=["name"])
-        session.execute(stmt, [{"name": n} for n in new_groups])
-    members = _table(GroupMember)
-    if groups.remove:
-        stmt = delete(members).where(
+    _executemany(
+        session,
+        _insert(session, _table(Group), ("name",), ["name"]),
+        [{"name": n} for n in new_groups],
+    )
+    _executemany(
+        session,
+        delete(members).where(
             members.c.user_id == bindparam("uid"), members.c.group_id == bindparam("gid")
-        )
-        session.execute(stmt, [{"uid": u, "gid": g} for u, g in groups.remove])
-    if groups.add:
-        by_name = _group_ids(session, sorted({g for _, g in groups.add}))
-        stmt = dialect_insert(session, GroupMember).on_conflict_do_nothing()
-        session.execute(stmt, [{"user_id": ids[e], "group_id": by_name[g]} for e, g in groups.add])
-    held = _table(UserIdentity)
-    if identities.remove:
-        stmt = delete(held).where(held.c.id == bindparam("row_id"))
-        session.execute(stmt, [{"row_id": key} for _, key in identities.remove])
-    if identities.add:
-        session.execute(
-            dialect_insert(session, UserIdentity),
-            [{"user_id": ids[e], "identity": i} for e, i in identities.add],
-        )
+        ),
+        [{"uid": u, "gid": g} for u, g in groups.remove],
+    )
+    by_name = _group_ids(session, sorted({g for _, g in groups.add}))
+    _executemany(
+        session,
+        _insert(session, members, ("user_id", "group_id"), None),
+        [{"user_id": ids[e], "group_id": by_name[g]} for e, g in groups.add],
+    )
+    _executemany(
+        session,
+        delete(held).where(held.c.id == bindparam("row_id")),
+        [{"row_id": key} for _, key in identities.remove],
+    )
+    _executemany(
+        session,
+        _insert(session, held, ("user_id", "identity"), None),
+        [{"user_id": ids[e], "identity": i} for e, i in identities.add],
+    )
 
 
 def _changed(x: LearnerLine, stored: dict[str, Any]) -> bool:
