@@ -123,6 +123,16 @@ def identity_holders(session: Session, identities: Sequence[str]) -> dict[str, t
     return found
 
 
+def mbox_holders(session: Session) -> dict[str, tuple[int, str]]:
+    """Every `mbox:mailto:` identity held as a row: identity -> (user id, email)."""
+    stmt = (
+        select(UserIdentity.identity, User.id, User.email)
+        .join(User, User.id == UserIdentity.user_id)
+        .where(UserIdentity.identity.startswith(MBOX, autoescape=True))
+    )
+    return {ident: (uid, email) for ident, uid, email in session.execute(stmt)}
+
+
 def add_identities(session: Session, user_id: int, identities: Iterable[str]) -> int:
     """Give the learner these identities (normalised here); returns how many were new.
 

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 from typing import cast as typed
 
 from sqlalchemy import Table, bindparam, delete, select, update
@@ -22,7 +23,13 @@ from catalyst_cli.db.models import Group, GroupMember, User, UserIdentity
 from catalyst_cli.db.upsert import dialect_insert
 from catalyst_cli.errors import InputError
 from catalyst_cli.groups import in_groups, normalize_group
-from catalyst_cli.identities import MBOX, identity_holders, mbox_email, normalize_identity
+from catalyst_cli.identities import (
+    MBOX,
+    identity_holders,
+    mbox_email,
+    mbox_holders,
+    normalize_identity,
+)
 from catalyst_cli.readers import (
     CellKind,
     Column,
@@ -54,8 +61,7 @@ ProgressCallback = Callable[[int, int], None]
 """Called while reading with the rows read so far and the bytes read so far."""
 
 
-@dataclass(frozen=True)
-class LearnerLine:
+class LearnerLine(NamedTuple):
     """One valid line of a learners file; None keeps what is stored."""
 
     line: int
@@ -180,14 +186,19 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[i : i + _IN_CHUNK]
 
 
+_STORED_LEARNERS = select(User.email, User.id, User.name, User.timezone).where(
+    User.email.in_(bindparam("emails", expanding=True))
+)
+
+
 def _stored_learners(
     session: Session, emails: Sequence[str]
 ) -> dict[str, tuple[int, str | None, str]]:
     """(id, name, timezone) of the learners with these emails that exist, by email."""
     found: dict[str, tuple[int, str | None, str]] = {}
     for chunk in _chunks(emails):
-        stmt = select(User.email, User.id, User.name, User.timezone).where(User.email.in_(chunk))
-        found.update((e, (i, n, tz)) for e, i, n, tz in session.execute(stmt))
+        rows = session.execute(_STORED_LEARNERS, {"emails": list(chunk)})
+        found.update((e, (i, n, tz)) for e, i, n, tz in rows)
     return found
 
 
@@ -212,7 +223,9 @@ def _identity_errors(
     replaced = {x.email: x.ids for x in learners if x.ids is not None}
     in_file = {x.email for x in learners}
     new_mboxes = {MBOX + x.email: x for x in learners if x.email not in stored}
-    holders = identity_holders(session, sorted(claimed.keys() | new_mboxes.keys()))
+    holders = identity_holders(session, sorted(claimed))
+    # the mbox identities stored are few: one query, rather than one per chunk of new learners
+    holders.update((i, h) for i, h in mbox_holders(session).items() if i in new_mboxes)
     owners = {e for i in claimed if (e := mbox_email(i)) is not None}
     known = in_file | set(_stored_learners(session, sorted(owners - in_file)))
     for identity, (_, holder) in holders.items():
@@ -262,9 +275,13 @@ def _diff(
     diff = _Diff([], [])
     for x in lines:
         want = wanted(x) or frozenset()
-        held = have.get(stored[x.email][0], {}) if x.email in stored else {}
-        diff.add.extend((x.email, v) for v in sorted(want - held.keys()))
-        diff.remove.extend((stored[x.email][0], held[v]) for v in sorted(held.keys() - want))
+        user_id: int = stored[x.email][0] if x.email in stored else 0
+        held = have.get(user_id, {})
+        if not held:
+            diff.add += [(x.email, v) for v in want]
+            continue
+        diff.add += [(x.email, v) for v in want - held.keys()]
+        diff.remove += [(user_id, held[v]) for v in held.keys() - want]
     return diff
 
 
@@ -306,7 +323,10 @@ def _executemany(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
     connection = session.connection()
     compiled = stmt.compile(dialect=connection.dialect)
     order = compiled.positiontup
-    params: list[Any] = rows if order is None else [tuple(r[k] for k in order) for r in rows]
+    params: list[Any] = rows
+    if order is not None:
+        get = itemgetter(*order)
+        params = [get(r) for r in rows] if len(order) > 1 else [(get(r),) for r in rows]
     connection.exec_driver_sql(compiled.string, params)
 
 
