@@ -275,7 +275,7 @@ def _diff(
     diff = _Diff([], [])
     for x in lines:
         want = wanted(x) or frozenset()
-        user_id: int = stored[x.email][0] if x.email in stored else 0
+        user_id: int = stored[x.email][0] if x.email in stored else 0  # 0: new, no rows held
         held = have.get(user_id, {})
         if not held:
             diff.add += [(x.email, v) for v in want]
