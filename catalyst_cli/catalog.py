@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
-from catalyst_cli.db.models import Competency, LearningModule, Quiz
+from catalyst_cli.db.models import IRI_LENGTH, Competency, LearningModule, Quiz
 from catalyst_cli.db.upsert import dialect_insert
 from catalyst_cli.errors import InputError, NotFoundError, unknown
 
 DEFAULT_PASS_PERCENT = 70
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class QuizSpec:
     title: str
     pass_percent: int
     questions: tuple[QuestionSpec, ...] | None
+    iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class ModuleSpec:
     slug: str
     title: str
     quizzes: tuple[QuizSpec, ...]
+    iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class CompetencySpec:
     slug: str
     title: str
     modules: tuple[ModuleSpec, ...]
+    iri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,18 @@ def _items(obj: Mapping[str, Any], key: str, where: str, *, required: bool) -> l
     return value
 
 
+def _iri(obj: Mapping[str, Any], where: str) -> str | None:
+    """The optional `iri` of an item: an absolute IRI of at most IRI_LENGTH characters."""
+    value = obj.get("iri")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _IRI.match(value):
+        raise InputError(f"{where}: 'iri' must be an absolute IRI (scheme:...), not {value!r}")
+    if len(value) > IRI_LENGTH:
+        raise InputError(f"{where}: 'iri' is longer than {IRI_LENGTH} characters")
+    return value
+
+
 def _slug(obj: Mapping[str, Any], where: str) -> str:
     slug = _text(obj, "slug", where)
     if "/" in slug or slug.isdigit() or any(c.isspace() for c in slug):
@@ -138,7 +155,7 @@ def _quiz(obj: Mapping[str, Any], where: str) -> QuizSpec:
                 raise InputError(f"{where}: question {qid!r}: the answer is not among its choices")
             parsed.append(QuestionSpec(qid, str(q.get("prompt", "")), tuple(choices), q["answer"]))
         questions = tuple(parsed) or None
-    return QuizSpec(slug, _text(obj, "title", where), pass_percent, questions)
+    return QuizSpec(slug, _text(obj, "title", where), pass_percent, questions, _iri(obj, where))
 
 
 def parse_catalog(data: Any, *, source: str = "catalogue") -> tuple[CompetencySpec, ...]:
@@ -167,34 +184,97 @@ def parse_catalog(data: Any, *, source: str = "catalogue") -> tuple[CompetencySp
                 if q.slug in quiz_slugs:
                     raise InputError(f"{source}: duplicate quiz slug {q.slug!r}")
                 quiz_slugs.add(q.slug)
-            modules.append(ModuleSpec(mslug, _text(m, "title", mwhere), quizzes))
-        competencies.append(CompetencySpec(cslug, _text(c, "title", where), tuple(modules)))
-    return tuple(competencies)
+            modules.append(ModuleSpec(mslug, _text(m, "title", mwhere), quizzes, _iri(m, mwhere)))
+        competencies.append(
+            CompetencySpec(cslug, _text(c, "title", where), tuple(modules), _iri(c, where))
+        )
+    result = tuple(competencies)
+    seen: dict[str, str] = {}
+    for item, iri in _iris(result):
+        if iri in seen:
+            raise InputError(f"{source}: iri {iri!r} is used by both {seen[iri]} and {item}")
+        seen[iri] = item
+    return result
+
+
+def _iris(competencies: tuple[CompetencySpec, ...]) -> Iterator[tuple[str, str]]:
+    """(item named for messages, iri) of every item of the catalogue that has an iri."""
+    for c in competencies:
+        if c.iri is not None:
+            yield f"competency {c.slug}", c.iri
+        for m in c.modules:
+            if m.iri is not None:
+                yield f"module {c.slug}/{m.slug}", m.iri
+            for q in m.quizzes:
+                if q.iri is not None:
+                    yield f"quiz {q.slug}", q.iri
+
+
+def _iri_holders(session: Session, iris: list[str]) -> dict[str, str]:
+    """Which item holds each of these iris in the database, named as in `_iris`."""
+    comp, mod, quiz = Competency, LearningModule, Quiz
+    queries = (
+        select(comp.iri, literal("competency "), comp.slug).where(comp.iri.in_(iris)),
+        select(mod.iri, literal("module "), comp.slug + "/" + mod.slug)
+        .join(comp, comp.id == mod.competency_id)
+        .where(mod.iri.in_(iris)),
+        select(quiz.iri, literal("quiz "), quiz.slug).where(quiz.iri.in_(iris)),
+    )
+    return {
+        iri: kind + name
+        for query in queries
+        for iri, kind, name in session.execute(query)
+        if iri is not None
+    }
+
+
+def _claim_iris(session: Session, competencies: tuple[CompetencySpec, ...]) -> None:
+    """Free the iris the file gives, from the items of the file that hold them now.
+
+    An iri held by an item that is not in the file is an InputError: two items never share one.
+    """
+    wanted = dict((iri, item) for item, iri in _iris(competencies))
+    if not wanted:
+        return
+    in_file = {
+        name
+        for c in competencies
+        for name in (
+            f"competency {c.slug}",
+            *(f"module {c.slug}/{m.slug}" for m in c.modules),
+            *(f"quiz {q.slug}" for m in c.modules for q in m.quizzes),
+        )
+    }
+    iris = sorted(wanted)
+    for iri, holder in sorted(_iri_holders(session, iris).items()):
+        if holder not in in_file:
+            raise InputError(f"iri {iri!r} of {wanted[iri]} is already used by {holder}")
+    for model in (Competency, LearningModule, Quiz):
+        session.execute(update(model).where(model.iri.in_(iris)).values(iri=None))
 
 
 def load_catalog(session: Session, competencies: tuple[CompetencySpec, ...]) -> LoadSummary:
     """Upsert the catalogue by slug, positions in file order; nothing absent is deleted.
 
-    A quiz's slug is its identity, so a quiz moved to another module in the file moves.
+    A quiz's slug is its identity, so a quiz moved to another module in the file moves. Each
+    item in the file gets the iri the file gives it (none when it gives none).
     """
+    _claim_iris(session, competencies)
     n_modules = n_quizzes = 0
     for cpos, comp in enumerate(competencies, 1):
         ins = dialect_insert(session, Competency)
+        cvalues = {"title": comp.title, "position": cpos, "iri": comp.iri}
         comp_id = session.execute(
-            ins.values(slug=comp.slug, title=comp.title, position=cpos)
-            .on_conflict_do_update(
-                index_elements=["slug"], set_={"title": comp.title, "position": cpos}
-            )
+            ins.values(slug=comp.slug, **cvalues)
+            .on_conflict_do_update(index_elements=["slug"], set_=cvalues)
             .returning(Competency.id)
         ).scalar_one()
         for mpos, mod in enumerate(comp.modules, 1):
             ins = dialect_insert(session, LearningModule)
+            mvalues = {"title": mod.title, "position": mpos, "iri": mod.iri}
             module_id = session.execute(
-                ins.values(competency_id=comp_id, slug=mod.slug, title=mod.title, position=mpos)
-                .on_conflict_do_update(
-                    index_elements=["competency_id", "slug"],
-                    set_={"title": mod.title, "position": mpos},
-                )
+                ins.values(competency_id=comp_id, slug=mod.slug, **mvalues)
+                .on_conflict_do_update(index_elements=["competency_id", "slug"], set_=mvalues)
                 .returning(LearningModule.id)
             ).scalar_one()
             n_modules += 1
@@ -218,6 +298,7 @@ def load_catalog(session: Session, competencies: tuple[CompetencySpec, ...]) -> 
                     "pass_percent": quiz.pass_percent,
                     "position": qpos,
                     "questions": questions,
+                    "iri": quiz.iri,
                 }
                 ins = dialect_insert(session, Quiz)
                 session.execute(
@@ -375,3 +456,153 @@ def catalog_rows(index: CatalogIndex) -> Iterator[CatalogRow]:
         yield CatalogRow(
             m.competency, m.slug, m.title, m.position, " ".join(quizzes_by_module.get(m.id, []))
         )
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+def catalog_specs(session: Session) -> tuple[CompetencySpec, ...]:
+    """The stored catalogue in the form a file gives it: items in position order (three queries)."""
+    quizzes: dict[int, list[QuizSpec]] = {}
+    for q in session.scalars(select(Quiz).order_by(Quiz.module_id, Quiz.position, Quiz.id)):
+        questions = (
+            tuple(
+                QuestionSpec(x["id"], x["prompt"], tuple(x["choices"]), x["answer"])
+                for x in q.questions
+            )
+            if q.questions
+            else None
+        )
+        quizzes.setdefault(q.module_id, []).append(
+            QuizSpec(q.slug, q.title, q.pass_percent, questions, q.iri)
+        )
+    modules: dict[int, list[ModuleSpec]] = {}
+    stmt = select(LearningModule).order_by(
+        LearningModule.competency_id, LearningModule.position, LearningModule.id
+    )
+    for m in session.scalars(stmt):
+        modules.setdefault(m.competency_id, []).append(
+            ModuleSpec(m.slug, m.title, tuple(quizzes.get(m.id, ())), m.iri)
+        )
+    return tuple(
+        CompetencySpec(c.slug, c.title, tuple(modules.get(c.id, ())), c.iri)
+        for c in session.scalars(select(Competency).order_by(Competency.position, Competency.id))
+    )
+
+
+def catalog_document(competencies: tuple[CompetencySpec, ...]) -> dict[str, Any]:
+    """The catalogue as the JSON or TOML document `catalog load` reads; empty keys left out."""
+
+    def item(slug: str, title: str, iri: str | None) -> dict[str, Any]:
+        found: dict[str, Any] = {"slug": slug, "title": title}
+        if iri is not None:
+            found["iri"] = iri
+        return found
+
+    def quiz(q: QuizSpec) -> dict[str, Any]:
+        found = item(q.slug, q.title, q.iri) | {"pass_percent": q.pass_percent}
+        if q.questions:
+            found["questions"] = [
+                {"id": x.id, "prompt": x.prompt, "choices": list(x.choices), "answer": x.answer}
+                for x in q.questions
+            ]
+        return found
+
+    def module(m: ModuleSpec) -> dict[str, Any]:
+        found = item(m.slug, m.title, m.iri)
+        if m.quizzes:
+            found["quizzes"] = [quiz(q) for q in m.quizzes]
+        return found
+
+    return {
+        "competencies": [
+            item(c.slug, c.title, c.iri) | {"modules": [module(m) for m in c.modules]}
+            for c in competencies
+        ]
+    }
+
+
+def dump_catalog(competencies: tuple[CompetencySpec, ...], fmt: str) -> str:
+    """The catalogue as `json` or `toml` text; a value TOML cannot hold (null) is an InputError."""
+    document = catalog_document(competencies)
+    if fmt == "toml":
+        return toml_document(document)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- TOML, written by hand: the catalogue needs tables, arrays of tables and plain values ---
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def _toml_string(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else _toml_string(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + ", ".join(pairs) + "}"
+    raise InputError(f"TOML cannot hold the value {json.dumps(value)}: use --format json")
+
+
+_ITEM_LISTS = ("competencies", "modules", "quizzes", "questions")
+
+
+def _is_table_array(key: str, value: Any) -> bool:
+    return key in _ITEM_LISTS and isinstance(value, list) and bool(value)
+
+
+def _toml_table(table: dict[str, Any], path: str, out: list[str]) -> None:
+    """Plain keys first, then each list of items as an array of tables (`[[path.key]]`)."""
+    for key, value in table.items():
+        if not _is_table_array(key, value):
+            out.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, value in table.items():
+        if _is_table_array(key, value):
+            name = f"{path}.{key}" if path else key
+            for item in value:
+                out.append(f"\n[[{name}]]")
+                _toml_table(item, name, out)
+
+
+def toml_document(document: dict[str, Any]) -> str:
+    """A catalogue document as TOML text: items as arrays of tables, values inline."""
+    out: list[str] = []
+    _toml_table(document, "", out)
+    return "\n".join(out).lstrip("\n") + "\n"

@@ -28,6 +28,13 @@ class TransferFormat(enum.StrEnum):
     jsonl = DataFormat.jsonl.value
 
 
+class CatalogFormat(enum.StrEnum):
+    """The formats of a catalogue file."""
+
+    json = "json"
+    toml = "toml"
+
+
 def report_formats() -> list[str]:
     """Every value `report --format` takes: ours, then tabulate's table formats by name."""
     from tabulate import tabulate_formats

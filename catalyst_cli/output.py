@@ -83,6 +83,14 @@ def write_csv(rows: Iterable[Row], columns: Sequence[str], out: IO[str]) -> None
         writer.writerow([neutralize(_cell(row[c])) for c in columns])
 
 
+def write_data_csv(rows: Iterable[Row], columns: Sequence[str], out: IO[str]) -> None:
+    """RFC 4180 CSV with a header, cells as they are: data to read back, not a report."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row[c]) for c in columns])
+
+
 def write_table(
     rows: Iterable[Row], columns: Sequence[str], out: IO[str], *, tablefmt: str = "simple"
 ) -> None:

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from catalyst_cli.commands.common import ViewFormatOption, settings
-from catalyst_cli.formats import ViewFormat
+from catalyst_cli.formats import CatalogFormat, ViewFormat
 
-app = typer.Typer(name="catalog", help="Load and show the catalogue.", no_args_is_help=True)
+app = typer.Typer(name="catalog", help="Load, show and export the catalogue.", no_args_is_help=True)
 
 
 @app.command("load")
@@ -45,3 +45,34 @@ def show(ctx: typer.Context, *, fmt: ViewFormatOption = ViewFormat.table) -> Non
     with unit_of_work(settings(ctx).database_url, write=False) as session:
         rows = [record(r, columns) for r in catalog_rows(catalog_index(session))]
     write_rows(rows, columns, fmt.value, sys.stdout)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    *,
+    fmt: Annotated[
+        CatalogFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = CatalogFormat.json,
+    output: Annotated[
+        str,
+        typer.Option("--output", "-o", help="Write to this file (whole or not at all); - stdout."),
+    ] = "-",
+) -> None:
+    """Write the catalogue in the form `catalog load` reads.
+
+    Example: catalyst catalog export --format toml --output catalog.toml
+    """
+    import sys
+
+    from catalyst_cli.catalog import catalog_specs, dump_catalog
+    from catalyst_cli.db.session import unit_of_work
+    from catalyst_cli.output import atomic_text_file
+
+    with unit_of_work(settings(ctx).database_url, write=False) as session:
+        text = dump_catalog(catalog_specs(session), fmt.value)
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        with atomic_text_file(Path(output)) as out:
+            out.write(text)

@@ -114,7 +114,13 @@ def test_users_compare_case_insensitively(seeded: Runner) -> None:
     assert seeded("users", "add", "ANN@Example.COM", "--name", "Ann B").exit_code == 0
     users = json_out(seeded("users", "list", "--format", "json"))
     assert [u["email"] for u in users] == ["ann@example.com", "bob@example.com", "kim@example.com"]
-    assert users[0] == {"email": "ann@example.com", "name": "Ann B", "timezone": "Europe/Paris"}
+    assert users[0] == {
+        "email": "ann@example.com",
+        "name": "Ann B",
+        "timezone": "Europe/Paris",
+        "groups": [],
+        "ids": [],
+    }
 
 
 @pytest.mark.parametrize(
