@@ -34,6 +34,8 @@ SUMMARY_COLUMNS = (
 HEATMAP_WEEKS = 8
 # Columns holding whole seconds: shown as hours and minutes, the seconds kept in data-value.
 DURATION_KEYS = frozenset({"time_spent"})
+# Percent columns that get a small bar beside the number.
+METER_KEYS = frozenset({"progress_percent", "completion_percent"})
 
 # Characters shown as escapes instead of being sent to the browser: C0 and C1 controls, lone
 # surrogates, and the bidirectional overrides that could make one name look like another.
@@ -153,12 +155,14 @@ class Heatmap:
 
 @dataclass(frozen=True)
 class TableCell:
-    """One table cell: its key, the value scripts read (`data-value`) and the text shown."""
+    """One table cell: its key, the value scripts read (`data-value`), the text shown, and the
+    width in percent of its meter (None: no meter)."""
 
     key: str
     value: str
     text: str
     numeric: bool
+    meter: int | None
 
 
 def visible(text: str) -> str:
@@ -178,13 +182,13 @@ def machine_value(value: Any) -> str:
 
 
 def duration_text(seconds: int) -> str:
-    """Whole seconds as a short reading: 45 s, 12 min, 3 h 05 min."""
+    """Whole seconds as a short reading: 45s, 12m, 3h 05m."""
     if seconds < 60:
-        return f"{seconds} s"
+        return f"{seconds}s"
     minutes = seconds // 60
     if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+        return f"{minutes}m"
+    return f"{minutes // 60}h {minutes % 60:02d}m"
 
 
 def table_cell(key: str, value: Any) -> TableCell:
@@ -198,12 +202,28 @@ def table_cell(key: str, value: Any) -> TableCell:
         text = duration_text(value)
     else:
         text = machine_value(value)
-    return TableCell(key=key, value=machine_value(value), text=text, numeric=numeric)
+    meter = min(max(int(value), 0), 100) if numeric and key in METER_KEYS else None
+    return TableCell(key=key, value=machine_value(value), text=text, numeric=numeric, meter=meter)
 
 
-def heading(key: str) -> str:
-    """A column key as a header: `progress_percent` -> `progress %`."""
-    return key.removesuffix("_percent").replace("_", " ") + (" %" if key.endswith("_percent") else "")
+@dataclass(frozen=True)
+class Header:
+    """A column's header: its key, its text, and whether its cells are numbers."""
+
+    key: str
+    text: str
+    numeric: bool
+
+
+def headers(columns: Sequence[str], rows: Sequence[Sequence[TableCell]]) -> tuple[Header, ...]:
+    """Headers of a table: a column is numeric when its cells that are not null all are."""
+    result = []
+    for i, key in enumerate(columns):
+        cells = [row[i] for row in rows if row[i].value != ""]
+        text = key.removesuffix("_percent").replace("_", " ")
+        text += " %" if key.endswith("_percent") else ""
+        result.append(Header(key, text, bool(cells) and all(c.numeric for c in cells)))
+    return tuple(result)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -389,24 +409,24 @@ def render_page(page: ReportPage) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["heading"] = heading
     env.filters["n"] = _number
     progress = [
         v
         for r in page.learners
         if isinstance(v := r.get("progress_percent"), int) and not isinstance(v, bool)
     ]
+    summary_rows = [[table_cell(k, getattr(m, k)) for k in SUMMARY_COLUMNS] for m in page.modules]
+    learner_rows = [[table_cell(k, r.get(k)) for k in page.learner_columns] for r in page.learners]
     template = env.get_template("report.html.j2")
     return template.render(
         page=page,
         version=__version__,
-        summary_columns=SUMMARY_COLUMNS,
-        summary_rows=[
-            [table_cell(k, getattr(m, k)) for k in SUMMARY_COLUMNS] for m in page.modules
-        ],
+        summary_headers=headers(SUMMARY_COLUMNS, summary_rows),
+        summary_rows=summary_rows,
+        learner_headers=headers(page.learner_columns, learner_rows),
         learner_rows=[
-            (machine_value(r.get("user")), [table_cell(k, r.get(k)) for k in page.learner_columns])
-            for r in page.learners
+            (machine_value(r.get("user")), cells)
+            for r, cells in zip(page.learners, learner_rows, strict=True)
         ],
         completion=completion_chart(page.modules),
         histogram=progress_histogram(page.learners),
