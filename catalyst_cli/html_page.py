@@ -155,8 +155,10 @@ class Heatmap:
 
 @dataclass(frozen=True)
 class TableCell:
-    """One table cell: its key, the value scripts read (`data-value`), the text shown, and the
-    width in percent of its meter (None: no meter)."""
+    """One table cell: its key, the value scripts read (`data-value`) and the text shown.
+
+    `meter` is the width in percent of the small bar beside a percentage (None: no bar).
+    """
 
     key: str
     value: str
@@ -231,9 +233,11 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _nice_step(top: int, lines: int) -> int:
-    """A round step (1, 2, 5 x 10^n) giving at most `lines` gridlines up to `top`."""
+    """A whole round step (1, 2 or 5 x 10^n) giving at most `lines` gridlines up to `top`."""
     raw = max(top, 1) / lines
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude = 1
+    while magnitude * 10 <= raw:
+        magnitude *= 10
     return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
 
 
@@ -306,8 +310,7 @@ def progress_histogram(learners: Sequence[Mapping[str, Any]]) -> Chart:
         for i, (label, count) in enumerate(bins)
     )
     ticks = tuple(
-        Tick(top + plot_height * (1 - n / scale_top), str(n))
-        for n in range(0, scale_top + 1, step)
+        Tick(top + plot_height * (1 - n / scale_top), str(n)) for n in range(0, scale_top + 1, step)
     )
     desc = (
         f"Learners by progress, in bands of 10 points, {len(values)} learners: "

@@ -2,8 +2,8 @@
 
 `open_in_browser(path)` loads a local HTML file and returns the DOM after parsing (what
 `--dump-dom` prints) and a screenshot PNG; `png_colours(png)` decodes that PNG with the standard
-library. Chromium is Debian's `chromium` (or $CATALYST_TEST_CHROMIUM); `find_chromium()` says
-whether there is one, so tests can skip (or, with CI=true, fail) when there is not.
+library; `table_cells(dom)` reads the report's tables back. Chromium is Debian's `chromium` (or
+$CATALYST_TEST_CHROMIUM); `require_chromium()` skips a test without it, or fails it with CI=true.
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ import struct
 import subprocess
 import tempfile
 import zlib
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from itertools import accumulate
 from pathlib import Path
+
+import pytest
 
 # No sandbox (we run as root), no GPU, and no way out: every connection goes to a closed port
 # and every host name resolves to nothing, so a page that tried to load anything would show it.
@@ -42,10 +46,24 @@ def find_chromium() -> Path | None:
     return Path(found) if found else None
 
 
-def _run(chromium: Path, args: list[str], url: str, timeout: float) -> str:
+def require_chromium() -> Path:
+    """Chromium's executable; else skip the test with the reason, or fail it under CI=true."""
+    found = find_chromium()
+    if found is None:
+        reason = "no chromium on the PATH (apt-get install chromium, or set CATALYST_TEST_CHROMIUM)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    return found
+
+
+def _run(args: list[str], html: Path, timeout: float) -> str:
+    chromium = find_chromium()
+    if chromium is None:
+        raise RuntimeError("no chromium executable (apt-get install chromium)")
     with tempfile.TemporaryDirectory(prefix="catalyst-chromium-") as profile:
         done = subprocess.run(
-            [str(chromium), *_FLAGS, f"--user-data-dir={profile}", *args, url],
+            [str(chromium), *_FLAGS, f"--user-data-dir={profile}", *args, html.resolve().as_uri()],
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -56,28 +74,31 @@ def _run(chromium: Path, args: list[str], url: str, timeout: float) -> str:
     return done.stdout
 
 
-def open_in_browser(
-    html: Path,
-    *,
-    width: int = 1200,
-    height: int = 2000,
-    screenshot: Path | None = None,
-    timeout: float = 90,
-) -> tuple[str, Path]:
-    """Load `html` in headless Chromium: (the DOM as serialised HTML, the screenshot's path).
+def dump_dom(html: Path, *, timeout: float = 90) -> str:
+    """The DOM of `html` after Chromium parsed it, serialised as HTML."""
+    return _run(["--dump-dom"], html, timeout)
 
-    The screenshot is `width` x `height` pixels, written to `screenshot` (default: beside
-    `html`, with the suffix .png). Raises RuntimeError when Chromium is missing or fails.
-    """
-    chromium = find_chromium()
-    if chromium is None:
-        raise RuntimeError("no chromium executable (apt-get install chromium)")
-    url = html.resolve().as_uri()
-    dom = _run(chromium, ["--dump-dom"], url, timeout)
-    png = screenshot or html.with_suffix(".png")
-    _run(chromium, [f"--screenshot={png}", f"--window-size={width},{height}"], url, timeout)
+
+def screenshot(
+    html: Path, png: Path, *, width: int = 1200, height: int = 2000, timeout: float = 90
+) -> Path:
+    """A `width` x `height` screenshot of `html`, written to `png`; returns `png`."""
+    _run([f"--screenshot={png}", f"--window-size={width},{height}"], html, timeout)
     if not png.is_file():
         raise RuntimeError(f"chromium wrote no screenshot at {png}")
+    return png
+
+
+def open_in_browser(
+    html: Path, *, width: int = 1200, height: int = 2000, timeout: float = 90
+) -> tuple[str, Path]:
+    """Load `html` in headless Chromium: (the DOM, the path of a screenshot beside `html`).
+
+    The screenshot is `html` with the suffix .png, `width` x `height` pixels. Raises
+    RuntimeError when Chromium is missing or fails.
+    """
+    dom = dump_dom(html, timeout=timeout)
+    png = screenshot(html, html.with_suffix(".png"), width=width, height=height, timeout=timeout)
     return dom, png
 
 
@@ -147,3 +168,69 @@ def png_colours(png: Path, *, step: int = 4) -> dict[tuple[int, int, int], int]:
             rgb = (row[x * bpp], row[x * bpp + 1], row[x * bpp + 2])
             counts[rgb] = counts.get(rgb, 0) + 1
     return counts
+
+
+@dataclass
+class ReportTables:
+    """What the report's page shows, read back from its DOM.
+
+    `learners` and `modules`: one dict per row (`tr[data-user]`, `tr[data-module]`), each cell's
+    `data-key` to its `data-value` (the value as the JSON report writes it, '' for null);
+    `learner_text` and `module_text`: the same cells' shown text; `active`: the heatmap's
+    active learners by ISO date (days up to as-of only); `tags`: every element name seen.
+    """
+
+    learners: list[dict[str, str]] = field(default_factory=list)
+    learner_text: list[dict[str, str]] = field(default_factory=list)
+    modules: list[dict[str, str]] = field(default_factory=list)
+    module_text: list[dict[str, str]] = field(default_factory=list)
+    active: dict[str, int] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
+    attributes: set[str] = field(default_factory=set)
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables = ReportTables()
+        self._values: dict[str, str] | None = None
+        self._texts: dict[str, str] = {}
+        self._key: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {name: value or "" for name, value in attrs}
+        self.tables.tags.add(tag)
+        self.tables.attributes.update(found)
+        t = self.tables
+        if tag == "tr":
+            self._values, self._texts = None, {}
+            if "data-user" in found:
+                self._values = {}
+                t.learners.append(self._values)
+                t.learner_text.append(self._texts)
+            elif "data-module" in found:
+                self._values = {}
+                t.modules.append(self._values)
+                t.module_text.append(self._texts)
+        elif tag in ("td", "th") and self._values is not None and "data-key" in found:
+            self._key = found["data-key"]
+            self._values[self._key] = found.get("data-value", "")
+            self._texts[self._key] = ""
+        elif tag == "g" and found.get("data-count"):
+            t.active[found["data-day"]] = int(found["data-count"])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th"):
+            self._key = None
+
+    def handle_data(self, data: str) -> None:
+        if self._key is not None:
+            self._texts[self._key] += data
+
+
+def read_report(dom: str) -> ReportTables:
+    """The tables and heatmap counts of a report page (its source, or Chromium's DOM)."""
+    reader = _Reader()
+    reader.feed(dom)
+    reader.close()
+    return reader.tables

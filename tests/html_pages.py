@@ -61,7 +61,9 @@ def cohort_page(learners: int = 40, seed: int = 7) -> ReportPage:
                 "quiz_attempts_passed": min(8, done * 2 // 3),
                 "current_streak": streak,
                 "longest_streak": streak + rng.randint(0, 9),
-                "last_active": (AS_OF.date() - timedelta(days=rng.randint(0, 20))) if done else None,
+                "last_active": (AS_OF.date() - timedelta(days=rng.randint(0, 20)))
+                if done
+                else None,
                 "streak_at_risk": streak > 0 and rng.random() < 0.3,
                 "time_spent": done * rng.randint(900, 4200),
             }
@@ -96,7 +98,15 @@ def cohort_page(learners: int = 40, seed: int = 7) -> ReportPage:
     days = [
         ActiveDay(
             day=today - timedelta(days=d),
-            learners=max(0, round(rng.gauss(learners / 3 if (today - timedelta(days=d)).weekday() < 5 else learners / 8, 3))),
+            learners=max(
+                0,
+                round(
+                    rng.gauss(
+                        learners / 3 if (today - timedelta(days=d)).weekday() < 5 else learners / 8,
+                        3,
+                    )
+                ),
+            ),
         )
         for d in range(60)
     ]
@@ -125,7 +135,7 @@ def hostile_page() -> ReportPage:
     """Names, titles, scope and emails made to break out of their HTML and SVG."""
     rows = [
         {
-            "user": f"x{i}\"><script>@example.org",
+            "user": f'x{i}"><script>@example.org',
             "name": name,
             "progress_percent": 10 * i,
             "last_active": date(2026, 3, 1),
@@ -139,7 +149,7 @@ def hostile_page() -> ReportPage:
     ]
     return ReportPage(
         title="Report <script>alert('t')</script>",
-        scope="group \"<b>x</b>\"",
+        scope='group "<b>x</b>"',
         as_of=AS_OF,
         timezone="UTC",
         modules=tuple(modules),
