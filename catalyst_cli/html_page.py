@@ -243,7 +243,7 @@ def _nice_step(top: int, lines: int) -> int:
 
 def completion_chart(modules: Sequence[ModuleSummary]) -> Chart:
     """Horizontal bars of completion_percent, one per module in catalogue order."""
-    label_width, value_width, row, top = 250.0, 110.0, 26.0, 24.0
+    label_width, value_width, row, top = 270.0, 110.0, 26.0, 24.0
     width = 1000.0
     plot_width = width - label_width - value_width
     bars = tuple(
@@ -252,7 +252,7 @@ def completion_chart(modules: Sequence[ModuleSummary]) -> Chart:
             y=top + i * row + 4,
             width=plot_width * m.completion_percent / 100,
             height=row - 8,
-            label=_shorten(f"{m.competency} / {m.title}", 36),
+            label=_shorten(visible(f"{m.competency} / {m.title}"), 32),
             value=f"{m.completion_percent}% ({m.completed}/{m.learners})",
             tip=f"{m.competency}/{m.module} – {m.title}: {m.completion_percent}% completed "
             f"({m.completed} of {m.learners} learners)",

@@ -43,7 +43,7 @@ def find_chromium() -> Path | None:
     """Chromium's executable: $CATALYST_TEST_CHROMIUM, else `chromium` on the PATH."""
     given = os.environ.get("CATALYST_TEST_CHROMIUM")
     found = given or shutil.which("chromium") or shutil.which("chromium-browser")
-    return Path(found) if found else None
+    return Path(found) if found and Path(found).is_file() else None
 
 
 def require_chromium() -> Path:

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "div", "header", "h1", "h2", "p", "span",
     "b", "time", "main", "dl", "dt", "dd", "section", "figure", "figcaption", "svg", "desc",
-    "line", "text", "g", "rect", "table", "caption", "thead", "tbody", "tr", "th", "td", "footer",
+    "line", "text", "g", "rect", "clippath", "table", "caption", "thead", "tbody", "tr", "th", "td", "footer",
 }  # fmt: skip
 
 
