@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from catalyst_cli import __version__
 from catalyst_cli.main import app
 
-HEAVY = ("sqlalchemy", "alembic", "tabulate", "dateutil")
+HEAVY = ("sqlalchemy", "alembic", "tabulate", "dateutil", "jinja2", "markupsafe")
 
 
 @pytest.mark.parametrize(
