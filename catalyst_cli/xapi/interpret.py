@@ -1,8 +1,9 @@
 """Interpreting one xAPI statement: a StatementRecord, a Voiding, or Skipped with its reason.
 
-The checks run in this order, so each statement gets exactly one reason: the shape (not a
-statement), the verb (unknown, ignored; voided ends here), the actor (Group, unknown form), the
-object (not an activity), the time (none), then the values used (id, duration, score, ...).
+The checks run in this order, so each statement gets exactly one reason: the shape and the id
+(not a statement; a voiding ends here), the actor (Group, unknown form), the object (not an
+activity), the verb (unknown, ignored), the time (none), then the values used (duration, score,
+...). What no `--profile` can change is reported first.
 """
 
 from __future__ import annotations
@@ -109,14 +110,14 @@ def _interpret(statement: Any, position: str, profile: Profile) -> Fate:
         raise _Skip(SkipReason.NOT_A_STATEMENT, "verb without an id")
     sid = parse_uuid(statement["id"], "statement id") if statement.get("id") is not None else None
     verb_kind = profile.kind(verb_iri)
-    if verb_kind is None:
-        raise _Skip(SkipReason.UNKNOWN_VERB, f"unknown verb {verb_iri}")
-    if verb_kind is VerbKind.IGNORE:
-        raise _Skip(SkipReason.IGNORED_VERB, f"verb {verb_iri} is ignored")
     if verb_kind is VerbKind.VOID:
         return _voiding(statement, obj, position, sid)
     identity = _actor(actor)
     activity, competency = _activities(obj, statement.get("context"))
+    if verb_kind is None:
+        raise _Skip(SkipReason.UNKNOWN_VERB, f"unknown verb {verb_iri}")
+    if verb_kind is VerbKind.IGNORE:
+        raise _Skip(SkipReason.IGNORED_VERB, f"verb {verb_iri} is ignored")
     at = _time(statement)
     result = statement.get("result") or {}
     if not isinstance(result, Mapping):
@@ -188,7 +189,7 @@ def _activities(obj: Mapping[str, Any], context: Any) -> tuple[Activity, Activit
     """The activity the statement is about, and the competency it belongs to."""
     object_type = obj.get("objectType")
     if object_type in _NOT_ACTIVITIES:
-        raise _Skip(SkipReason.NOT_AN_ACTIVITY, f"the object is a {object_type}")
+        raise _Skip(SkipReason.NOT_AN_ACTIVITY, f"the object is not an activity: {object_type}")
     activity = _activity(obj)
     if activity is None:
         raise _Skip(SkipReason.NOT_AN_ACTIVITY, "the object has no activity id")

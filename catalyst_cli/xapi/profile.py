@@ -78,6 +78,7 @@ BUILTIN_VERBS: Mapping[str, VerbKind] = MappingProxyType(
         VERB_PASSED: VerbKind.ATTEMPT,
         VERB_FAILED: VerbKind.ATTEMPT,
         VERB_SCORED: VerbKind.ATTEMPT,
+        ADL + "scored": VerbKind.ATTEMPT,
         TINCAN + "earned": VerbKind.ATTEMPT,  # Open edX grades
         VERB_ENROL: VerbKind.ENROL,
         TINCAN + "registered": VerbKind.ENROL,

@@ -7,6 +7,7 @@ skipped statement. Numbers are read as `Decimal` (the reader decodes JSON number
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ _SHA1 = re.compile(r"[0-9a-f]{40}", re.ASCII)
 _LOCAL_SAFE = "!#$&'*+-/=?^_`{|}~."
 # Synthetic handles end in the reserved .invalid top-level domain (RFC 2606): never a mailbox.
 _OPENID_DOMAIN = "openid.invalid"
+_LOCAL_MAX = 64  # RFC 5321's limit on an email's local part
 _SHA1_DOMAIN = "mbox-sha1sum.invalid"
 
 
@@ -261,11 +263,16 @@ def _account_identity(account: object) -> Identity:
 
 
 def _local_part(text: str) -> str:
-    return quote(text, safe=_LOCAL_SAFE)
+    """`text` as an email's local part; a long one is cut, and a digest keeps it unique."""
+    local = quote(text, safe=_LOCAL_SAFE)
+    if len(local) <= _LOCAL_MAX:
+        return local
+    head = re.sub(r"%[0-9A-F]?$", "", local[: _LOCAL_MAX - 17])
+    return f"{head}.{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 
 def _handle(local: str, domain: str, source: str) -> str:
     try:
         return normalize_email(f"{local}@{domain}")
     except InputError:
-        raise InputError(f"cannot make a learner handle from {source!r}: too long") from None
+        raise InputError(f"cannot make a learner handle from {source!r}") from None
