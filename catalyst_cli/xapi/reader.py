@@ -30,6 +30,7 @@ from catalyst_cli.errors import InputError
 _PEEK = 1 << 20  # a first line longer than this is not read whole to tell JSON lines apart
 _EXACT_ERROR_LINE = 64 << 20  # up to this size a JSON error's line is found with the json module
 _BOM = codecs.BOM_UTF8
+MAX_DEPTH = 200  # statements nest a few levels; extensions a few more
 
 
 class XapiFileError(InputError):
@@ -112,7 +113,9 @@ def _detect(handle: IO[bytes], path: Path) -> tuple[Form, int]:
     if raw.endswith(b"\n") or len(raw) < _PEEK:
         try:
             _JSON_LINE.decode(raw.decode("utf-8"))
-        except (ValueError, RecursionError):
+        except RecursionError:
+            return Form.JSON_LINES, line  # whole on its line; refused when read
+        except ValueError:
             return Form.OBJECT, line  # a value spanning lines: one document
         return Form.JSON_LINES, line
     return Form.OBJECT, line
@@ -143,56 +146,59 @@ def _is_page(value: Any) -> bool:
 
 def _document(handle: IO[bytes], path: Path, form: Form, line: int) -> Iterator[RawStatement]:
     """Statements of one JSON document: an array, a page, or one statement."""
-    events = ijson.parse(handle)
+    # basic_parse, not parse: parse builds a path string per event, quadratic in the nesting.
+    events = ijson.basic_parse(handle)
+    next(events)  # start_array or start_map
     if form is Form.ARRAY:
-        next(events)  # start_array
-        for n, item in enumerate(_array_items(events), start=1):
+        for n, item in enumerate(_array_items(events, f"{path}:#{{}}"), start=1):
             yield RawStatement(f"{path}:#{n}", item)
-        for _ in events:  # ijson raises on anything after the document
-            pass
-        return
-    # One object. Build it, except that a top-level "statements" array is streamed item by item
-    # (an LRS page); an object without one is a single statement.
-    next(events)  # start_map
-    value: dict[str, Any] = {}
-    paged = False
-    for prefix, event, key in events:
-        if event == "end_map" and prefix == "":
-            break
-        prefix, event, first = next(events)
-        if key == "statements" and event == "start_array":
-            paged = True
-            for n, item in enumerate(_array_items(events), start=1):
-                yield RawStatement(f"{path}:#{n}", item)
-        else:
-            value[key] = _build(events, event, first)
+    else:
+        yield from _object(events, path, line)
     for _ in events:  # ijson raises on anything after the document
         pass
+
+
+def _object(events: Iterator[tuple[str, Any]], path: Path, line: int) -> Iterator[RawStatement]:
+    """One top-level object: a page whose statements are streamed one by one, or a statement."""
+    value: dict[str, Any] = {}
+    paged = False
+    for event, key in events:
+        if event == "end_map":
+            break
+        event, first = next(events)
+        if key == "statements" and event == "start_array":
+            paged = True
+            for n, item in enumerate(_array_items(events, f"{path}:#{{}}"), start=1):
+                yield RawStatement(f"{path}:#{n}", item)
+        else:
+            value[key] = _build(events, event, first, f"{path}:{line}")
     if not paged:
         yield RawStatement(f"{path}:{line}", value)
 
 
-def _array_items(events: Iterator[tuple[str, str, Any]]) -> Iterator[Any]:
-    """The items of the array whose start_array was just read."""
-    for _, event, first in events:
+def _array_items(events: Iterator[tuple[str, Any]], where: str) -> Iterator[Any]:
+    """The items of the array whose start_array was just read; `where` formats an item number."""
+    for n, (event, first) in enumerate(events, start=1):
         if event == "end_array":
             return
-        yield _build(events, event, first)
+        yield _build(events, event, first, where.format(n))
 
 
-def _build(events: Iterator[tuple[str, str, Any]], event: str, first: Any) -> Any:
+def _build(events: Iterator[tuple[str, Any]], event: str, first: Any, where: str) -> Any:
     """The value that starts with (`event`, `first`), consuming its events."""
     if event not in ("start_map", "start_array"):
         return first
     builder = ijson.ObjectBuilder()
     builder.event(event, first)
     depth = 1
-    for _, inner, value in events:
+    for inner, value in events:
         builder.event(inner, value)
         depth += inner in ("start_map", "start_array")
         depth -= inner in ("end_map", "end_array")
         if depth == 0:
             return builder.value
+        if depth > MAX_DEPTH:
+            raise XapiFileError(f"{where}: JSON nested deeper than {MAX_DEPTH} levels")
     raise ijson.IncompleteJSONError("premature end of file")
 
 
