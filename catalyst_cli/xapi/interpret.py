@@ -119,7 +119,8 @@ def _interpret(statement: Any, position: str, profile: Profile) -> Fate:
     if verb_kind is VerbKind.IGNORE:
         raise _Skip(SkipReason.IGNORED_VERB, f"verb {verb_iri} is ignored")
     at = _time(statement)
-    result = statement.get("result") or {}
+    result = statement.get("result")
+    result = {} if result is None else result
     if not isinstance(result, Mapping):
         raise InputError(f"invalid result {result!r}: expected an object")
     kind = _KINDS[verb_kind]

@@ -11,7 +11,11 @@ import pytest
 from catalyst_cli.xapi.reader import Form, XapiFileError, detect_form, read_statements
 from tests.xapi.corpora import corpus
 
-STATEMENT = {"actor": {"mbox": "mailto:ann@example.org"}, "verb": {"id": "v"}, "object": {"id": "o"}}
+STATEMENT = {
+    "actor": {"mbox": "mailto:ann@example.org"},
+    "verb": {"id": "v"},
+    "object": {"id": "o"},
+}
 
 
 def _write(tmp_path: Path, name: str, data: str | bytes) -> Path:
@@ -75,7 +79,9 @@ def test_bom_and_empty(tmp_path: Path) -> None:
         (b'[{"b": "\xff"}]', 1, "not UTF-8"),
     ],
 )
-def test_not_json_is_an_error_with_a_line(tmp_path: Path, data: str | bytes, line: int, reason: str) -> None:
+def test_not_json_is_an_error_with_a_line(
+    tmp_path: Path, data: str | bytes, line: int, reason: str
+) -> None:
     path = _write(tmp_path, "bad.json", data)
     with pytest.raises(XapiFileError, match=f"^{path}:{line}: .*{reason}"):
         list(read_statements(path))
@@ -84,9 +90,17 @@ def test_not_json_is_an_error_with_a_line(tmp_path: Path, data: str | bytes, lin
 @pytest.mark.parametrize(
     ("name", "data", "where"),
     [
-        ("deep.jsonl", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n", ":1: JSON nested too deep"),
+        (
+            "deep.jsonl",
+            '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n",
+            ":1: JSON nested too deep",
+        ),
         ("deep.json", '{\n"a": ' + "[" * 100_000 + "]" * 100_000 + "}", ":1: JSON nested deeper"),
-        ("deep-array.json", "[{}, " + "[" * 100_000 + "]" * 100_000 + "]", ":#2: JSON nested deeper"),
+        (
+            "deep-array.json",
+            "[{}, " + "[" * 100_000 + "]" * 100_000 + "]",
+            ":#2: JSON nested deeper",
+        ),
     ],
 )
 def test_deep_nesting_is_an_error(tmp_path: Path, name: str, data: str, where: str) -> None:
@@ -97,10 +111,19 @@ def test_deep_nesting_is_an_error(tmp_path: Path, name: str, data: str, where: s
 
 def test_real_not_quite_json() -> None:
     """The ADL spec's Appendix A block has a string spanning lines; cmi5 scenario 16 a missing comma."""
-    adl = corpus("adl-xapi-spec") / "examples" / "data-L2122-appendixA-simple-VERBATIM-invalid-json.txt"
+    adl = (
+        corpus("adl-xapi-spec")
+        / "examples"
+        / "data-L2122-appendixA-simple-VERBATIM-invalid-json.txt"
+    )
     with pytest.raises(XapiFileError, match=r":22: not JSON: Invalid control character"):
         list(read_statements(adl))
-    cmi5 = corpus("cmi5-spec-samples") / "scenarios" / "16-not_applicable-no_launch" / "05-initialized_statement.json"
+    cmi5 = (
+        corpus("cmi5-spec-samples")
+        / "scenarios"
+        / "16-not_applicable-no_launch"
+        / "05-initialized_statement.json"
+    )
     with pytest.raises(XapiFileError, match=r":38: not JSON: Expecting ',' delimiter"):
         list(read_statements(cmi5))
 
@@ -131,16 +154,24 @@ _MEMORY_CHILD = textwrap.dedent(
 def test_memory_flat_in_file_size(tmp_path: Path) -> None:
     """A million JSON lines are read and interpreted in under 150 MB."""
     count = 1_000_000
-    template = json.dumps(
-        {
-            "id": "00000000-0000-4000-8000-%012d",
-            "actor": {"account": {"homePage": "https://lms.example.org", "name": "u%d"}},
-            "verb": {"id": "https://w3id.org/xapi/video/verbs/played"},
-            "object": {"id": "https://example.org/video/%d", "definition": {"name": {"en": "V"}}},
-            "result": {"duration": "PT1M3.5S"},
-            "timestamp": "2021-11-24T10:00:00.123456+00:00",
-        }
-    ).replace("%012d", "%(i)012d").replace('"u%d"', '"u%(u)d"').replace("video/%d", "video/%(v)d")
+    template = (
+        json.dumps(
+            {
+                "id": "00000000-0000-4000-8000-%012d",
+                "actor": {"account": {"homePage": "https://lms.example.org", "name": "u%d"}},
+                "verb": {"id": "https://w3id.org/xapi/video/verbs/played"},
+                "object": {
+                    "id": "https://example.org/video/%d",
+                    "definition": {"name": {"en": "V"}},
+                },
+                "result": {"duration": "PT1M3.5S"},
+                "timestamp": "2021-11-24T10:00:00.123456+00:00",
+            }
+        )
+        .replace("%012d", "%(i)012d")
+        .replace('"u%d"', '"u%(u)d"')
+        .replace("video/%d", "video/%(v)d")
+    )
     path = tmp_path / "big.jsonl"
     with path.open("w") as out:
         for i in range(count):
@@ -148,7 +179,11 @@ def test_memory_flat_in_file_size(tmp_path: Path) -> None:
     assert path.stat().st_size > 300_000_000
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     done = subprocess.run(
-        [sys.executable, "-c", _MEMORY_CHILD, str(path)], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", _MEMORY_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
     records, max_rss_kib = map(int, done.stdout.split())
     assert records == count
