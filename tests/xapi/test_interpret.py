@@ -7,7 +7,7 @@ import pytest
 from catalyst_cli.errors import InputError
 from catalyst_cli.xapi.interpret import interpret
 from catalyst_cli.xapi.profile import BUILTIN, VerbKind, load_profile
-from catalyst_cli.xapi.records import EventKind, SkipReason, Skipped, StatementRecord, Voiding
+from catalyst_cli.xapi.records import EventKind, Skipped, SkipReason, StatementRecord, Voiding
 from catalyst_cli.xapi.values import Score
 
 ADL = "http://adlnet.gov/expapi/verbs/"
