@@ -188,3 +188,13 @@ def test_memory_flat_in_file_size(tmp_path: Path) -> None:
     records, max_rss_kib = map(int, done.stdout.split())
     assert records == count
     assert max_rss_kib < 150 * 1024, f"peak {max_rss_kib // 1024} MB"
+
+
+def test_error_line_in_a_file_too_big_to_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the size the json module may load, the error's line comes from a character offset."""
+    monkeypatch.setattr("catalyst_cli.xapi.reader._EXACT_ERROR_LINE", 0)
+    path = _write(tmp_path, "big.json", '[{"a": 1},\n{"é": 2},\n{"b": 2 x}]')
+    with pytest.raises(XapiFileError, match=f"^{path}:3: not JSON: Unexpected symbol"):
+        list(read_statements(path))
