@@ -18,7 +18,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
-from catalyst_cli.db.models import LearningEvent, LearningProgress, QuizAttempt, User
+from catalyst_cli.db.models import Competency, LearningEvent, LearningProgress, QuizAttempt, User
+from catalyst_cli.enrolment import Enrolment, catalogue, enrolments
 from catalyst_cli.rules import DEFAULT_IDLE, Streak, percent_half_up, streak, time_spent
 from catalyst_cli.timeutil import TimeArg, local_date, resolve_time
 from catalyst_cli.users import Learner, get_learner
@@ -74,6 +75,17 @@ class LearnerActivity:
     progress: tuple[ProgressRow, ...]
     attempts: tuple[AttemptRow, ...]
     events: tuple[EventRow, ...] = ()
+    open_competencies: frozenset[int] | None = None  # None: every competency is open
+
+    def enrolments(self) -> dict[int, Enrolment]:
+        """The learner's enrolment in each competency they have an enrol or withdraw for."""
+        return enrolments((e.kind, e.competency_id, e.at) for e in self.events)
+
+    def catalogue(self, index: CatalogIndex) -> frozenset[int]:
+        """The ids of the competencies the learner's figures count at `as_of`."""
+        if self.open_competencies is None:
+            return frozenset(c.id for c in index.competencies.values())
+        return catalogue(self.open_competencies, self.enrolments())
 
     @property
     def today(self) -> date:
@@ -178,6 +190,7 @@ def iter_activity(
             .where(LearningEvent.occurred_at <= as_of)
         )
     )
+    open_ones = open_competencies(session, as_of=as_of)
     progress_by_user = _Grouped(progress)
     attempts_by_user = _Grouped(attempts)
     events_by_user = _Grouped(events)
@@ -189,7 +202,20 @@ def iter_activity(
             tuple(ProgressRow(*r[1:]) for r in progress_by_user.take(learner.id)),
             tuple(AttemptRow(*r[1:]) for r in attempts_by_user.take(learner.id)),
             tuple(EventRow(*r[1:]) for r in events_by_user.take(learner.id)),
+            open_ones,
         )
+
+
+def open_competencies(session: Session, *, as_of: datetime) -> frozenset[int]:
+    """Competencies with no enrol or withdraw recorded at or before `as_of`: open to all."""
+    ev = LearningEvent
+    closed = (
+        select(ev.competency_id)
+        .where(ev.competency_id.is_not(None), ev.occurred_at <= as_of)
+        .distinct()
+    )
+    stmt = select(Competency.id).where(Competency.id.not_in(closed))
+    return frozenset(session.connection().execute(stmt).scalars())
 
 
 class _Grouped:
@@ -243,9 +269,16 @@ def learner_stats(
     competency: CompetencyRef | None,
     idle: timedelta = DEFAULT_IDLE,
 ) -> LearnerStats:
-    """Stats of one learner, over one competency or all; streak fields are learner-wide."""
-    in_scope = {m.id for m in index.modules_of(competency)}
-    quiz_scope = {q.id for q in index.quizzes_of(competency)}
+    """Stats of one learner, over one competency or all; streak fields are learner-wide.
+
+    Module and quiz totals count the learner's catalogue (open competencies and those they are
+    enrolled in); attempts and time spent count every quiz and module in scope.
+    """
+    mine = activity.catalogue(index)
+    in_scope = {m.id for m in index.modules_of(competency) if m.competency_id in mine}
+    quizzes = index.quizzes_of(competency)
+    quiz_scope = {q.id for q in quizzes}
+    catalogue_quizzes = {q.id for q in quizzes if q.module.competency_id in mine}
     as_of = activity.as_of
     completed = in_progress = 0
     for p in activity.progress:
@@ -269,8 +302,8 @@ def learner_stats(
         modules_completed=completed,
         modules_in_progress=in_progress,
         progress_percent=percent_half_up(completed, len(in_scope)),
-        quizzes_total=len(quiz_scope),
-        quizzes_passed=len({a.quiz_id for a in passed}),
+        quizzes_total=len(catalogue_quizzes),
+        quizzes_passed=len({a.quiz_id for a in passed if a.quiz_id in catalogue_quizzes}),
         quiz_attempts=len(attempts),
         quiz_attempts_passed=len(passed),
         current_streak=s.current,
@@ -280,7 +313,7 @@ def learner_stats(
         active_today=s.active_today,
         time_spent=activity.time_spent(
             idle,
-            None if competency is None else in_scope,
+            None if competency is None else {m.id for m in index.modules_of(competency)},
             None if competency is None else quiz_scope,
         ),
     )
