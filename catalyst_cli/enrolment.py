@@ -1,5 +1,4 @@
-"""Enrolment, a pure rule over a learner's enrol and withdraw events (SPEC: "Learners in bulk,
-groups and enrolment").
+"""Enrolment: a pure rule over a learner's enrol and withdraw events.
 
 A learner is enrolled in a competency at `--as-of` when their latest enrol or withdraw for it
 at or before that moment is an enrol; at the same instant a withdraw wins. `enrolled_at` is the
