@@ -277,9 +277,7 @@ def snapshot(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
     try:
         with engine.connect() as conn:
             return {
-                t: sorted(
-                    (tuple(r) for r in conn.execute(text(f"SELECT * FROM {t}"))), key=repr
-                )
+                t: sorted((tuple(r) for r in conn.execute(text(f"SELECT * FROM {t}"))), key=repr)
                 for t in TABLES
             }
     finally:

@@ -9,8 +9,14 @@ Choices where SPEC.md is silent, made to match catalyst's documented ones:
 
 * An attempt without `--id` is recognised by its content (user, quiz, instant, score, total):
   an identical one is recorded once.
-* An attempt's "content" for `--id` comparison is (user, quiz, score, total, answers); as in
-  xAPI the time is not compared (`ID_CONTENT_INCLUDES_TIME`).
+* An event's "content" for `--id` comparison is its kind, user, target, score, total, answers
+  and duration; the time is not compared (`ID_CONTENT_INCLUDES_TIME`), so a retried command
+  whose time defaults to "now" is a repeat. A repeated id (same content) records nothing; the
+  first stands.
+* A start or completion without an id at the same instant as one recorded before (same user,
+  kind and module) is the same event: the first (and its duration) stands.
+* Activity days and time spent count learning events only: starts (revisits too),
+  completions and attempts.
 * A naive local time that falls in a DST gap or overlap is read as Python's zoneinfo does
   (fold=0: the offset in force before the transition, as RFC 5545 reads a local time in a gap).
   dateutil.tz reads a time in a gap with the offset after it: one hour apart.
@@ -29,6 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_PASS_PERCENT = 70
+IDLE = timedelta(minutes=30)
 ID_CONTENT_INCLUDES_TIME = False
 END_OF_DAY = time(23, 59, 59, 999999)
 NOON = time(12, 0)
@@ -130,10 +137,18 @@ class Event:
     total: int | None = None
     answers: tuple[tuple[str, str], ...] | None = None  # {question id: answer}, as pairs
     id: str | None = None
+    duration: int | None = None  # whole seconds
 
     def cli_args(self) -> list[str]:
         """The catalyst command line recording this event."""
         when = ["--user", self.user, "--at", self.at]
+        if self.id is not None:
+            when += ["--id", self.id]
+        if self.duration is not None:
+            when += [
+                "--duration",
+                f"PT{self.duration}S" if self.duration % 2 else str(self.duration),
+            ]
         if self.kind in ("start", "complete"):
             assert self.module is not None
             return [self.kind, self.module, *when]
@@ -143,9 +158,21 @@ class Event:
             args += ["--answers", json.dumps(dict(self.answers))]
         else:
             args += ["--score", str(self.score), "--total", str(self.total)]
-        if self.id is not None:
-            args += ["--id", self.id]
         return args
+
+
+@dataclass(frozen=True)
+class _ModuleEvent:
+    user: str
+    kind: str
+    module: str
+    at: datetime
+    duration: int | None
+    id: str | None
+
+    def content(self) -> tuple[Any, ...]:
+        base: tuple[Any, ...] = (self.kind, self.user, self.module, self.duration)
+        return (*base, self.at) if ID_CONTENT_INCLUDES_TIME else base
 
 
 @dataclass(frozen=True)
@@ -159,9 +186,18 @@ class _Attempt:
     passed: bool
     answers: tuple[tuple[str, str], ...] | None
     id: str | None
+    duration: int | None
 
     def content(self) -> tuple[Any, ...]:
-        base: tuple[Any, ...] = (self.user, self.quiz, self.score, self.total, self.answers)
+        base: tuple[Any, ...] = (
+            "quiz",
+            self.user,
+            self.quiz,
+            self.score,
+            self.total,
+            self.answers,
+            self.duration,
+        )
         return (*base, self.at) if ID_CONTENT_INCLUDES_TIME else base
 
 
@@ -214,8 +250,7 @@ class SpecModel:
 
     catalogue: Catalogue
     learners: Iterable[LearnerDef]
-    starts: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
-    completions: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
+    module_events: list[_ModuleEvent] = field(default_factory=list)
     attempts: list[_Attempt] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -242,8 +277,18 @@ class SpecModel:
             paths = {f"{c}/{m.slug}" for c, _, m in self.module_paths}
             if event.module not in paths:
                 return 1
-            book = self.starts if event.kind == "start" else self.completions
-            book.setdefault((user, event.module), []).append(at)
+            new = _ModuleEvent(user, event.kind, event.module, at, event.duration, event.id)
+            if event.id is not None:
+                first = self._keyed(event.id)
+                if first is not None:
+                    return 0 if first.content() == new.content() else 1
+            elif any(
+                e.id is None
+                and (e.user, e.kind, e.module, e.at) == (user, new.kind, new.module, at)
+                for e in self.module_events
+            ):
+                return 0
+            self.module_events.append(new)
             return 0
         assert event.kind == "quiz"
         if event.quiz not in self.quiz_module:
@@ -276,9 +321,10 @@ class SpecModel:
             passes(score, total, quiz.percent),
             event.answers,
             event.id,
+            event.duration,
         )
         if event.id is not None:
-            first = next((a for a in self.attempts if a.id == event.id), None)
+            first = self._keyed(event.id)
             if first is not None:
                 return 0 if first.content() == attempt.content() else 1
         else:
@@ -294,6 +340,12 @@ class SpecModel:
         self.attempts.append(attempt)
         return 0
 
+    def _keyed(self, key: str) -> _ModuleEvent | _Attempt | None:
+        for e in self.module_events:
+            if e.id == key:
+                return e
+        return next((a for a in self.attempts if a.id == key), None)
+
     # reads
 
     def _as_of(self, user: str, as_of: str) -> tuple[str, datetime]:
@@ -305,9 +357,13 @@ class SpecModel:
 
     def _progress(self, user: str, path: str, when: datetime) -> tuple[datetime | None, ...]:
         """(started_at, completed_at) of one module, from the events at or before `when`."""
-        key = (user.lower(), path)
-        starts = [t for t in self.starts.get(key, []) if t <= when]
-        completes = [t for t in self.completions.get(key, []) if t <= when]
+        mine = [
+            e
+            for e in self.module_events
+            if (e.user, e.module) == (user.lower(), path) and e.at <= when
+        ]
+        starts = [e.at for e in mine if e.kind == "start"]
+        completes = [e.at for e in mine if e.kind == "complete"]
         tries = [a for a in self._attempts(user, when) if a.module == path]
         started = starts + completes + [a.at for a in tries]
         completed = completes + [a.at for a in tries if a.passed]
@@ -316,13 +372,35 @@ class SpecModel:
     def activity_days(self, user: str, when: datetime) -> set[date]:
         zone = ZoneInfo(self.zones[user.lower()])
         days: set[date] = set()
-        for comp, _, m in self.module_paths:
-            for t in self._progress(user, f"{comp}/{m.slug}", when):
-                if t is not None:
-                    days.add(t.astimezone(zone).date())
+        for e in self.module_events:
+            if e.user == user.lower() and e.at <= when:
+                days.add(e.at.astimezone(zone).date())
         for a in self._attempts(user, when):
             days.add(a.at.astimezone(zone).date())
         return days
+
+    def time_spent(self, user: str, when: datetime, competency: str | None) -> int:
+        """Seconds: each event a moment or the span of its duration ending at its time; spans
+        sorted, joined across gaps of at most IDLE, their lengths added."""
+        spans = []
+        for e in self.module_events:
+            if e.user == user.lower() and e.at <= when:
+                if competency is None or e.module.split("/")[0] == competency:
+                    spans.append((e.at - timedelta(seconds=e.duration or 0), e.at))
+        for a in self._attempts(user, when):
+            if competency is None or a.module.split("/")[0] == competency:
+                spans.append((a.at - timedelta(seconds=a.duration or 0), a.at))
+        spans.sort()
+        total = timedelta(0)
+        merged: list[list[datetime]] = []
+        for start, end in spans:
+            if merged and start - merged[-1][1] <= IDLE:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in merged:
+            total += end - start
+        return int(total.total_seconds() // 1)
 
     def streak(self, user: str, as_of: str) -> dict[str, Any]:
         zone, when = self._as_of(user, as_of)
@@ -387,6 +465,7 @@ class SpecModel:
             "longest_streak": streak["longest_streak"],
             "last_active": streak["last_active"],
             "streak_at_risk": streak["streak_at_risk"],
+            "time_spent": self.time_spent(user, when, competency),
         }
 
     def modules(self, user: str, competency: str, as_of: str) -> list[dict[str, Any]]:

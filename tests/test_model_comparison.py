@@ -183,11 +183,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         user = draw(st.sampled_from([learner.email, learner.email, learner.email.upper()]))
         at = _moment(draw, learner.tz, centre, span)
         kind = draw(st.sampled_from(kinds))
-        if kind != "quiz":
-            return Event(kind, user, at, module=draw(st.sampled_from(paths)))
-        quiz = draw(st.sampled_from(quizzes))
         key = draw(st.none() | st.none() | st.sampled_from(ID_KEYS))
-        return Event("quiz", user, at, quiz=quiz.slug, id=key, **_submission(draw, quiz))
+        duration = draw(st.none() | st.sampled_from([0, 59, 600, 1799, 1800, 5400]))
+        if kind != "quiz":
+            module = draw(st.sampled_from(paths))
+            return Event(kind, user, at, module=module, id=key, duration=duration)
+        quiz = draw(st.sampled_from(quizzes))
+        return Event(
+            "quiz", user, at, quiz=quiz.slug, id=key, duration=duration, **_submission(draw, quiz)
+        )
 
     events = [event() for _ in range(draw(st.integers(1, 8)))]
     # A habit: one learner active on consecutive local days, so that streaks form and break.

@@ -111,7 +111,10 @@ BAD_ROWS = [
         "ann@example.com,strat,python/intro,,,,2026-03-01,",
         "unknown event 'strat' (did you mean start?)",
     ),
-    ("ann@example.com,,python/intro,,,,2026-03-01,", "missing event: use start, complete, quiz, enrol, withdraw"),
+    (
+        "ann@example.com,,python/intro,,,,2026-03-01,",
+        "missing event: use start, complete, quiz, enrol, withdraw",
+    ),
     (
         "zed@example.com,start,python/intro,,,,2026-03-01,",
         "unknown user 'zed@example.com': add it with `catalyst users add zed@example.com`, "
@@ -266,7 +269,11 @@ def test_jsonl_takes_numbers_and_null(seeded: Runner, db_url: str) -> None:
         '"score": 3, "total": "4", "at": "2026-03-01T10:00:00+01:00", "id": null}\n'
     )
     summary = run_import(db_url, data, name="e.jsonl", fmt=DataFormat.jsonl)
-    assert (summary.rows, summary.tally.recorded["quiz"], summary.tally.recorded["complete"]) == (1, 1, 0)
+    assert (summary.rows, summary.tally.recorded["quiz"], summary.tally.recorded["complete"]) == (
+        1,
+        1,
+        0,
+    )
 
 
 def test_more_than_fifty_errors_lists_the_first_fifty_then_a_count(
@@ -335,7 +342,11 @@ def test_dry_run_counts_exactly_what_the_import_then_does(seeded: Runner, db_url
     )
     after = snapshot(db_url)
     again = run_import(db_url, data, create_users=True)
-    assert (again.new_learners, again.tally.recorded["start"], again.tally.recorded["quiz"]) == (0, 0, 0)
+    assert (again.new_learners, again.tally.recorded["start"], again.tally.recorded["quiz"]) == (
+        0,
+        0,
+        0,
+    )
     assert snapshot(db_url) == after
 
 

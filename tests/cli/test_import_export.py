@@ -330,9 +330,7 @@ def test_import_of_oulad_assessment_results(cli: Runner, tmp_path: Path) -> None
     )
     assert f"{len(scored):,} quiz attempts," in result.stderr
     again = cli("import", path, "--create-users")
-    assert (
-        "0 new learners, 0 events recorded" in again.stderr
-    )
+    assert "0 new learners, 0 events recorded" in again.stderr
 
     report = json_out(cli("report", "--format", "json", "--as-of", "2015-12-31"))
     assert len(report) == len(learners)
@@ -360,9 +358,7 @@ def test_seed_is_deterministic_and_summarised(cli: Runner) -> None:
     assert ", 25 learners and " in first.stderr and "25 new learners" in first.stderr
     exported = cli("export").stdout
     again = cli(*args)
-    assert (
-        "0 new learners, 0 events recorded" in again.stderr
-    )
+    assert "0 new learners, 0 events recorded" in again.stderr
     assert cli("export").stdout == exported
     assert cli("seed", "--users", "0").exit_code == 1
     assert cli("seed", "--users", "0").stderr == "invalid --users 0: must be at least 1\n"
