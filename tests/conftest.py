@@ -20,6 +20,7 @@ import pytest
 import typer.main
 import typer.testing
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from catalyst_cli.db.engine import make_engine
@@ -288,3 +289,24 @@ def json_out(result: Result) -> Any:
     """The command's stdout parsed as JSON, after checking it succeeded."""
     assert result.exit_code == 0, (result.stdout, result.stderr)
     return json.loads(result.stdout)
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    """A session on a fresh database with the test catalogue and two learners, for tests of
+    the domain functions (the library level); committed work is dropped with the database."""
+    from datetime import UTC, datetime
+
+    from catalyst_cli.catalog import load_catalog, parse_catalog
+    from catalyst_cli.users import add_user
+
+    engine = make_engine(normalize_url(db_url))
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        with Session(engine) as s, s.begin():
+            load_catalog(s, parse_catalog(TEST_CATALOG))
+            add_user(s, "ann@example.com", name="Ann", timezone="Europe/Paris", now=created)
+            add_user(s, "bob@example.com", name="Bob", timezone="Asia/Tokyo", now=created)
+            yield s
+    finally:
+        engine.dispose()
