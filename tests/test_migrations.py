@@ -6,6 +6,7 @@ PostgreSQL only by `catalyst db upgrade`, and a schema newer than the code stops
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -286,3 +287,83 @@ def test_schema_newer_than_the_code_stops_every_command(empty_url: str) -> None:
         assert "ffff" in result.stderr
         assert "upgrade catalyst" in result.stderr
     assert run(empty_url, "db", "current").stdout == "ffff\n"
+
+
+# --- 0002: a database of the first release keeps every stat --------------------------------
+
+
+def test_a_first_release_database_upgrades_and_keeps_every_stat(
+    engine: Engine, empty_url: str, tmp_path: Path
+) -> None:
+    """Made as release 0001 made it (progress rows and attempts only), then upgraded."""
+    upgrade(engine, "0001")
+    ts = (
+        "'2026-03-0{}T09:00:00+00:00'"
+        if engine.dialect.name == "postgresql"
+        else "'2026-03-0{} 09:00:00.000000'"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO competencies (id, slug, title, position) VALUES (1, 'py', 'Py', 1)")
+        )
+        for mid, slug in ((1, "a"), (2, "b"), (3, "c")):
+            conn.execute(
+                text(
+                    "INSERT INTO learning_modules (id, competency_id, slug, title, position)"
+                    f" VALUES ({mid}, 1, '{slug}', '{slug}', {mid})"
+                )
+            )
+        conn.execute(
+            text(
+                "INSERT INTO quizzes (id, module_id, slug, title, pass_percent, position)"
+                " VALUES (1, 2, 'b-quiz', 'B quiz', 50, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, timezone, created_at)"
+                f" VALUES (1, 'ann@example.com', 'Ann', 'UTC', {ts.format(1)})"
+            )
+        )
+        rows = (  # module, status, started day, completed day
+            (1, "completed", 1, 2),
+            (2, "completed", 3, 3),  # completed when first started (by a passing attempt)
+            (3, "in_progress", 5, None),
+        )
+        for mid, status, started, done in rows:
+            completed = "NULL" if done is None else ts.format(done)
+            conn.execute(
+                text(
+                    "INSERT INTO learning_progress (user_id, module_id, status, started_at,"
+                    f" completed_at) VALUES (1, {mid}, '{status}', {ts.format(started)}, {completed})"
+                )
+            )
+        conn.execute(
+            text(
+                "INSERT INTO quiz_attempts (user_id, quiz_id, score, total_questions, passed,"
+                f" created_at) VALUES (1, 1, 4, 5, {'true' if engine.dialect.name == 'postgresql' else 1},"
+                f" {ts.format(3)})"
+            )
+        )
+    assert run(empty_url, "db", "upgrade").exit_code == 0
+    assert revision_of(engine) == HEAD_REVISION
+    with engine.connect() as conn:
+        kinds = sorted(
+            (r[0], r[1]) for r in conn.execute(text("SELECT kind, module_id FROM learning_events"))
+        )
+    assert kinds == [("complete", 1), ("complete", 2), ("start", 1), ("start", 3)]
+    result = run(
+        empty_url, "stats", "--user", "ann@example.com", "--as-of", "2026-03-06", "-f", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    stats = json.loads(result.stdout)
+    figures = {k: stats[k] for k in (
+        "modules_total", "modules_completed", "modules_in_progress", "progress_percent",
+        "quizzes_passed", "quiz_attempts", "current_streak", "longest_streak", "last_active",
+    )}  # fmt: skip
+    # days 03-01, 03-02, 03-03 and 03-05, as the first release counted them
+    assert figures == {
+        "modules_total": 3, "modules_completed": 2, "modules_in_progress": 1,
+        "progress_percent": 67, "quizzes_passed": 1, "quiz_attempts": 1,
+        "current_streak": 1, "longest_streak": 3, "last_active": "2026-03-05",
+    }  # fmt: skip
