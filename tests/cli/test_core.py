@@ -316,7 +316,7 @@ def test_quiz_id_is_idempotent_and_conflicts_on_other_content(seeded: Runner, db
             ["quiz", "submit", "py-intro", "--score", "1", "--total", "4"],
             "the quiz has 3 questions",
         ),
-        (["quiz", "submit", "py-intro", "--answers", "{oops"], "invalid --answers JSON"),
+        (["quiz", "submit", "py-intro", "--answers", "{oops"], "--answers:1: invalid JSON"),
         (["quiz", "submit", "py-intro", "--answers", '{"q9": "x"}'], "unknown question id 'q9'"),
         (["quiz", "submit", "py-types", "--answers", '{"q1": "x"}'], "has no questions"),
         (
