@@ -456,6 +456,6 @@ def test_new_sqlite_file_is_brought_to_head(tmp_path: Path) -> None:
     from catalyst_cli.main import app
 
     db = tmp_path / "fresh.db"
-    result = CliRunner().invoke(app, ["--db", f"sqlite:///{db}", "users", "list", "-f", "json"])
-    assert (result.exit_code, result.stdout) == (0, "[]\n")
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{db}", "users", "add", "a@example.com"])
+    assert result.exit_code == 0, result.stderr
     assert CliRunner().invoke(app, ["--db", str(db), "db", "current"]).stdout.strip() == "0001"
