@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from catalyst_cli.commands.common import ViewFormatOption, settings
+from catalyst_cli.commands.common import ViewFormatOption, command, group, settings
 from catalyst_cli.formats import ViewFormat
 
-app = typer.Typer(name="catalog", help="Load and show the catalogue.", no_args_is_help=True)
+app = group("catalog", "Load and show the catalogue.", example="catalyst catalog load catalog.json")
 
 
-@app.command("load")
+@command(app, "load", example="catalyst catalog load catalog.json")
 def load(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Catalogue file, JSON or TOML (.toml).")],
@@ -32,7 +32,7 @@ def load(
     )
 
 
-@app.command("show")
+@command(app, "show", example="catalyst catalog show --format json")
 def show(ctx: typer.Context, *, fmt: ViewFormatOption = ViewFormat.table) -> None:
     """List the catalogue: one line per module, in order, with its quizzes."""
     import sys

@@ -10,6 +10,7 @@ from catalyst_cli.commands.common import (
     AtOption,
     UserOption,
     ViewFormatOption,
+    command,
     learner_email,
     now,
     settings,
@@ -49,7 +50,9 @@ def _record(
     write_record(row, fmt.value, sys.stdout)
 
 
-@app.command("start")
+@command(
+    app, "start", example="catalyst start python/intro --user ada@example.com --at 2026-11-23T09:15"
+)
 def start(
     ctx: typer.Context,
     module: ModuleArgument,
@@ -62,7 +65,7 @@ def start(
     _record(ctx, user, module, at, fmt, complete=False)
 
 
-@app.command("complete")
+@command(app, "complete", example="catalyst complete python/intro --user ada@example.com")
 def complete(
     ctx: typer.Context,
     module: ModuleArgument,

@@ -10,16 +10,26 @@ from catalyst_cli.commands.common import (
     AtOption,
     UserOption,
     ViewFormatOption,
+    command,
+    group,
     learner_email,
     now,
     settings,
 )
 from catalyst_cli.formats import ViewFormat
 
-app = typer.Typer(name="quiz", help="Submit quiz attempts.", no_args_is_help=True)
+app = group(
+    "quiz",
+    "Submit quiz attempts.",
+    example="catalyst quiz submit python-intro-check --user ada@example.com --answers @a.json",
+)
 
 
-@app.command("submit")
+@command(
+    app,
+    "submit",
+    example="catalyst quiz submit python-types-quiz --user ada@example.com --score 8 --total 10",
+)
 def submit(
     ctx: typer.Context,
     quiz: Annotated[str, typer.Argument(help="The quiz's slug.")],

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from catalyst_cli.commands.common import AsOfOption, CompetencyOption, now, settings
+from catalyst_cli.commands.common import AsOfOption, CompetencyOption, command, now, settings
 
 app = typer.Typer()
 
@@ -20,7 +20,11 @@ def _check_format(value: str) -> str:
     return value.lower()
 
 
-@app.command("report")
+@command(
+    app,
+    "report",
+    example="catalyst report --as-of 2026-11-25 --format csv --output 'reports/%Y-%m-%d.csv'",
+)
 def report(
     ctx: typer.Context,
     *,

@@ -7,13 +7,21 @@ from typing import Annotated
 import typer
 
 from catalyst_cli.columns import USER_COLUMNS
-from catalyst_cli.commands.common import ViewFormatOption, now, settings
+from catalyst_cli.commands.common import ViewFormatOption, command, group, now, settings
 from catalyst_cli.formats import ViewFormat
 
-app = typer.Typer(name="users", help="Add and list learners.", no_args_is_help=True)
+app = group(
+    "users",
+    "Add and list learners.",
+    example="catalyst users add ada@example.com --tz Europe/London",
+)
 
 
-@app.command("add")
+@command(
+    app,
+    "add",
+    example="catalyst users add ada@example.com --name 'Ada Lovelace' --tz Europe/London",
+)
 def add(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The learner's email (case-insensitive).")],
@@ -35,7 +43,7 @@ def add(
     write_pairs(record(learner, USER_COLUMNS), sys.stdout)
 
 
-@app.command("list")
+@command(app, "list", example="catalyst users list --format json")
 def list_(ctx: typer.Context, *, fmt: ViewFormatOption = ViewFormat.table) -> None:
     """List learners by email."""
     import sys

@@ -11,6 +11,7 @@ from catalyst_cli.commands.common import (
     CompetencyOption,
     UserOption,
     ViewFormatOption,
+    command,
     learner_email,
     now,
     settings,
@@ -34,7 +35,11 @@ def _view(
         return learner_view(session, email=email, competency=competency, as_of=as_of, now=now())
 
 
-@app.command("stats")
+@command(
+    app,
+    "stats",
+    example="catalyst stats --user ada@example.com --competency python --as-of 2026-11-25",
+)
 def stats(
     ctx: typer.Context,
     *,
@@ -53,7 +58,7 @@ def stats(
     write_record(row, fmt.value, sys.stdout)
 
 
-@app.command("streak")
+@command(app, "streak", example="catalyst streak --user ada@example.com")
 def streak(
     ctx: typer.Context,
     *,
@@ -71,7 +76,7 @@ def streak(
     write_record(row, fmt.value, sys.stdout)
 
 
-@app.command("modules")
+@command(app, "modules", example="catalyst modules python --user ada@example.com --ascii")
 def modules(
     ctx: typer.Context,
     competency: Annotated[str, typer.Argument(help="The competency's slug.")],
