@@ -154,7 +154,8 @@ def decode_text(raw: bytes, where: str) -> str:
 
 
 def load_json(text: str, where: str) -> Any:
-    """Parse JSON text and check it with `check_json`; every failure is one InputError line.
+    """Parse JSON text; every failure (nesting too deep for Python, an integer of more than
+    4,300 digits) is one InputError line. Values to be stored still go through `check_json`.
 
     A leading byte-order mark is ignored. NaN and Infinity, which are not JSON, are refused.
     """
@@ -166,11 +167,11 @@ def load_json(text: str, where: str) -> Any:
         raise InputError(f"{where}: invalid JSON: nested too deeply") from None
     except ValueError as exc:  # an integer of more than 4,300 digits, or NaN
         raise InputError(f"{where}: invalid JSON: {_value_error(exc)}") from None
-    return check_json(where, value)
+    return value
 
 
 def load_toml(text: str, where: str) -> Any:
-    """Parse TOML text and check it with `check_json`; every failure is one InputError line."""
+    """Parse TOML text, as `load_json` parses JSON; every failure is one InputError line."""
     import tomllib
 
     try:
@@ -181,7 +182,7 @@ def load_toml(text: str, where: str) -> Any:
         raise InputError(f"{where}: invalid TOML: nested too deeply") from None
     except ValueError as exc:  # an integer of more than 4,300 digits
         raise InputError(f"{where}: invalid TOML: {_value_error(exc)}") from None
-    return check_json(where, value)
+    return value
 
 
 def _not_json(constant: str) -> Any:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from catalyst_cli.errors import InputError, unknown
-from catalyst_cli.limits import MAX_INT, check_int, load_json
+from catalyst_cli.limits import MAX_INT, check_int, check_json, load_json
 
 
 def passes(score: int, total: int, pass_percent: int) -> bool:
@@ -55,7 +55,7 @@ def parse_answers(text: str) -> dict[str, Any]:
 
     The answers are stored as given, so they are held to limits.check_json.
     """
-    value = load_json(text, "--answers")
+    value = check_json("--answers", load_json(text, "--answers"))
     if not isinstance(value, dict):
         raise InputError("invalid --answers JSON: expected an object {question id: answer}")
     return value
