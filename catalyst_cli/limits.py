@@ -154,10 +154,11 @@ def decode_text(raw: bytes, where: str) -> str:
 
 
 def load_json(text: str, where: str) -> Any:
-    """Parse JSON text; every failure (nesting too deep for Python, an integer of more than
-    4,300 digits) is one InputError line. Values to be stored still go through `check_json`.
+    """Parse JSON text; every failure is one InputError line.
 
-    A leading byte-order mark is ignored. NaN and Infinity, which are not JSON, are refused.
+    Nesting too deep for Python and integers of more than 4,300 digits included. A leading
+    byte-order mark is ignored; NaN and Infinity, which are not JSON, are refused. Values to
+    be stored still go through `check_json`.
     """
     try:
         value = json.loads(text.removeprefix("\ufeff"), parse_constant=_not_json)

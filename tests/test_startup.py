@@ -55,3 +55,24 @@ def test_every_command_has_help() -> None:
                 assert param.help.strip()
         result = CliRunner().invoke(app, [*path, "--help"])
         assert result.exit_code == 0, path
+
+
+def _groups(group, path=()):  # type: ignore[no-untyped-def]
+    yield path
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _groups(command, (*path, name))
+
+
+def test_every_help_ends_with_an_example() -> None:
+    root = get_command(app)
+    paths = [*_groups(root), *(path for path, _ in _commands(root))]
+    assert len(paths) >= 20
+    for path in paths:
+        result = CliRunner().invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
+        last = result.stdout.strip().splitlines()[-1].strip()
+        example = result.stdout.rsplit("Example: ", 1)
+        assert len(example) == 2, path
+        assert example[1].startswith("catalyst"), path
+        assert last.endswith(example[1].split()[-1]), (path, last)
