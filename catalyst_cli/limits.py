@@ -100,9 +100,12 @@ def check_int(name: str, value: int, low: int = 0, high: int = MAX_INT) -> int:
     """`value` if low <= value <= high (by default what an INTEGER column holds, from 0)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError(f"invalid {name} {value!r}: must be a whole number")
-    if not low <= value <= high:
+    if value < low:
+        shown = f"{value}" if value.bit_length() <= 64 else "a number that small"
+        raise InputError(f"invalid {name} {shown}: must be at least {low:,}")
+    if value > high:
         shown = f"{value}" if value.bit_length() <= 64 else "a number that large"
-        raise InputError(f"invalid {name} {shown}: must be between {low} and {high:,}")
+        raise InputError(f"invalid {name} {shown}: must be at most {high:,}")
     return value
 
 

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 from typer.testing import CliRunner
@@ -13,7 +14,9 @@ from catalyst_cli import main as main_module
 from catalyst_cli.main import app
 
 
-def catalyst(*args: str, stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+def catalyst(
+    *args: str, stdout: int | IO[str] = subprocess.PIPE
+) -> subprocess.CompletedProcess[str]:
     """Run catalyst in a fresh interpreter, as its console script does."""
     code = "from catalyst_cli.main import main; main()"
     return subprocess.run(

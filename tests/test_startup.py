@@ -2,6 +2,8 @@
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from typer.main import get_command
@@ -36,7 +38,7 @@ def test_version() -> None:
     assert result.stdout.strip() == f"catalyst {__version__}"
 
 
-def _commands(group, path=()):  # type: ignore[no-untyped-def]
+def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     for name, command in group.commands.items():
         if hasattr(command, "commands"):
             yield from _commands(command, (*path, name))
@@ -57,7 +59,7 @@ def test_every_command_has_help() -> None:
         assert result.exit_code == 0, path
 
 
-def _groups(group, path=()):  # type: ignore[no-untyped-def]
+def _groups(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
     for name, command in group.commands.items():
         if hasattr(command, "commands"):

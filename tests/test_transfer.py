@@ -566,7 +566,8 @@ def event_files(draw: st.DrawFn) -> list[dict[str, Any]]:
         day, minute, style = draw(TIMES)
         at = _at(day, minute, style, LEARNERS[email])
         kind = draw(st.sampled_from(["start", "complete", "quiz", "quiz"]))
-        row = dict.fromkeys(COLUMNS, "") | {"user": email.upper() if n % 5 == 0 else email}
+        row: dict[str, Any] = dict.fromkeys(COLUMNS, "")
+        row["user"] = email.upper() if n % 5 == 0 else email
         row |= {"event": kind, "at": at}
         if kind == "quiz":
             quiz, total = draw(
@@ -597,6 +598,7 @@ def as_jsonl(events: list[dict[str, Any]]) -> str:
     )
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25,
     deadline=None,

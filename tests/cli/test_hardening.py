@@ -57,7 +57,9 @@ def fails(cli: Runner, db_url: str, *args: str, code: int = 1) -> str:
         ("export", "--as-of", "0001-01-01", "--tz", "America/New_York"),
     ],
 )
-def test_times_outside_the_range_are_refused(seeded: Runner, db_url: str, args: tuple) -> None:  # type: ignore[type-arg]
+def test_times_outside_the_range_are_refused(
+    seeded: Runner, db_url: str, args: tuple[str, ...]
+) -> None:
     line = fails(seeded, db_url, *args)
     assert "catalyst accepts times from 1900-01-01T00:00:00Z to 2999-12-31T23:59:59Z" in line
 
@@ -262,8 +264,8 @@ def test_catalogue_values_are_held_to_the_column_limits(
 def test_learner_values_are_held_to_the_column_limits(
     seeded: Runner,
     db_url: str,
-    args: tuple,
-    message: str,  # type: ignore[type-arg]
+    args: tuple[str, ...],
+    message: str,
 ) -> None:
     assert message in fails(seeded, db_url, *args)
 
@@ -352,7 +354,7 @@ def evil(cli: Runner, tmp_path: Path) -> Runner:
         ("report", "--format", "grid"),
     ],
 )
-def test_control_characters_never_reach_the_terminal(evil: Runner, args: tuple) -> None:  # type: ignore[type-arg]
+def test_control_characters_never_reach_the_terminal(evil: Runner, args: tuple[str, ...]) -> None:
     result = evil(*args)
     assert result.exit_code == 0, result.stderr
     for raw in ("\x1b", "\x07", "\u202e", "\x9b"):
@@ -436,8 +438,8 @@ def test_a_byte_order_mark_is_accepted_everywhere(seeded: Runner, tmp_path: Path
 def test_usage_errors_are_one_line_with_a_pointer_to_help(
     seeded: Runner,
     db_url: str,
-    args: tuple,
-    where: str,  # type: ignore[type-arg]
+    args: tuple[str, ...],
+    where: str,
 ) -> None:
     line = fails(seeded, db_url, *args, code=2)
     assert line.endswith(f"; see '{where} --help'"), line

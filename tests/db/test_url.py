@@ -20,11 +20,14 @@ SECRET_PARTS = ("ann", "hunt", "er2")
         "mysql://ann:hunter2@db.example.org/prod",
     ],
 )
-def test_bad_urls_are_refused_without_their_userinfo(raw: str) -> None:
-    with pytest.raises(InputError) as caught:
-        normalize_url(raw)
+def test_badly_typed_urls_never_show_their_userinfo(raw: str) -> None:
+    """Refused without the userinfo in the message, or parsed and shown without it."""
+    try:
+        shown = safe_url(normalize_url(raw))
+    except InputError as exc:
+        shown = str(exc)
     for part in SECRET_PARTS:
-        assert part not in str(caught.value)
+        assert part not in shown
 
 
 def test_a_parsed_url_is_shown_without_userinfo() -> None:
