@@ -31,6 +31,20 @@ from catalyst_cli.main import app
 # Real learning records written by other systems: ../shared beside the checkout (CI has it too).
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 
+
+def require_real_data(path: Path) -> Path:
+    """`path` under REAL_DATA; when it is absent the test skips naming the folder (fails in CI).
+
+    Call it in the test body, never at collection time, so a plain clone collects every test.
+    """
+    if path.exists():
+        return path
+    reason = f"needs the real learning records in {REAL_DATA} (../shared/data/real): {path.name}"
+    if _in_ci():
+        pytest.fail(f"CI=true but {reason} is missing")
+    pytest.skip(reason)
+
+
 TEST_CATALOG: dict[str, Any] = {
     "competencies": [
         {

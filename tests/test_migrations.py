@@ -17,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
 from catalyst_cli.db import models  # noqa: F401  (registers the tables on Base.metadata)
@@ -67,6 +67,7 @@ UPSERT_KEYS = {
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database that exists but has never been migrated, on each backend in turn."""
     if request.param == "sqlite":
+        (tmp_path / "empty.db").touch()  # an empty file is an empty SQLite database
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     admin_url: str = request.getfixturevalue("pg_admin_url")
@@ -254,8 +255,16 @@ def test_db_current_and_upgrade(empty_url: str) -> None:
     assert (current.exit_code, current.stdout) == (0, f"{HEAD_REVISION}\n")
 
 
-def test_sqlite_new_file_is_brought_to_head_by_any_command(tmp_path: Path) -> None:
+def test_sqlite_new_file_is_brought_to_head_by_a_command_that_writes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
+    added = run(url, "users", "add", "ann@example.com")
+    assert added.exit_code == 0, added.stderr
+    assert run(url, "db", "current").stdout == f"{HEAD_REVISION}\n"
+
+
+def test_sqlite_empty_file_is_brought_to_head_by_a_read_only_command(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
     listed = run(url, "users", "list", "--format", "json")
     assert (listed.exit_code, listed.stdout) == (0, "[]\n"), listed.stderr
     assert listed.stderr == ""
@@ -277,16 +286,16 @@ def test_schema_newer_than_the_code_stops_every_command(empty_url: str) -> None:
     engine = make_engine(normalize_url(empty_url))
     upgrade(engine)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
     for args in (("users", "list"), ("users", "add", "ann@example.com"), ("db", "upgrade")):
         result = run(empty_url, *args)
         assert result.exit_code == 4, (args, result.output)
         assert result.stdout == ""
         assert result.stderr.count("\n") == 1, result.stderr
-        assert "ffff" in result.stderr
+        assert "9999" in result.stderr
         assert "upgrade catalyst" in result.stderr
-    assert run(empty_url, "db", "current").stdout == "ffff\n"
+    assert run(empty_url, "db", "current").stdout == "9999\n"
 
 
 # --- 0002: a database of the first release keeps every stat --------------------------------
@@ -367,3 +376,34 @@ def test_a_first_release_database_upgrades_and_keeps_every_stat(
         "progress_percent": 67, "quizzes_passed": 1, "quiz_attempts": 1,
         "current_streak": 1, "longest_streak": 3, "last_active": "2026-03-05",
     }  # fmt: skip
+
+
+def snapshot_tables(url: str) -> tuple[list[str], list[Any]]:
+    """The table names and schema revision rows, read without catalyst's engine."""
+    engine = create_engine(normalize_url(url))
+    try:
+        with engine.connect() as conn:
+            rows = list(conn.execute(text("SELECT * FROM alembic_version")))
+            return sorted(inspect(conn).get_table_names()), rows
+    finally:
+        engine.dispose()
+
+
+def test_another_alembic_projects_database_is_not_catalysts(empty_url: str) -> None:
+    engine = make_engine(normalize_url(empty_url))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('ae1027a6acf')"))
+    engine.dispose()
+    before = snapshot_tables(empty_url)
+    for args in (
+        ("users", "list"),
+        ("users", "add", "ann@example.com"),
+        ("db", "upgrade"),
+        ("db", "current"),
+    ):
+        result = run(empty_url, *args)
+        assert result.exit_code == 4, (args, result.output)
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "is not a catalyst database" in result.stderr
+    assert snapshot_tables(empty_url) == before

@@ -46,6 +46,8 @@ from tests.spec_model import (
     parse_time,
 )
 
+pytestmark = pytest.mark.slow  # run apart with -m slow; -m "not slow" is the fast subset
+
 ZONES = (
     "Pacific/Kiritimati",
     "Pacific/Pago_Pago",

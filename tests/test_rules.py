@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -81,7 +82,11 @@ def test_validate_score_accepts_bounds() -> None:
     validate_score(3, 3, 3)
 
 
-QUESTIONS = [{"id": "a", "answer": "x"}, {"id": "b", "answer": 2}, {"id": "c", "answer": ["p"]}]
+QUESTIONS: list[dict[str, Any]] = [
+    {"id": "a", "answer": "x"},
+    {"id": "b", "answer": 2},
+    {"id": "c", "answer": ["p"]},
+]
 
 
 def test_grade_counts_matches_and_unanswered_as_wrong() -> None:
