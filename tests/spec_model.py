@@ -14,6 +14,8 @@ Choices where SPEC.md is silent, made to match catalyst's documented ones:
 * A naive local time that falls in a DST gap or overlap is read as Python's zoneinfo does
   (fold=0: the offset in force before the transition, as RFC 5545 reads a local time in a gap).
   dateutil.tz reads a time in a gap with the offset after it: one hour apart.
+* Enrolment ("Learners in bulk, groups and enrolment"): a withdraw with no enrolment before it
+  changes no standing but, being an enrolment recorded, closes the competency for everybody.
 * `user` in output is the email as registered. catalyst shows it lower-cased (it stores it so),
   so the comparison registers lower-case emails and varies the case only in `--user`.
 """
@@ -119,7 +121,8 @@ class LearnerDef:
 
 @dataclass(frozen=True)
 class Event:
-    """One write as a caller gives it: `start`, `complete` or `quiz` (a submission)."""
+    """One write as a caller gives it: `start`, `complete`, `quiz` (a submission), `enrol` or
+    `withdraw`."""
 
     kind: str
     user: str
@@ -130,10 +133,14 @@ class Event:
     total: int | None = None
     answers: tuple[tuple[str, str], ...] | None = None  # {question id: answer}, as pairs
     id: str | None = None
+    competency: str | None = None  # for enrol and withdraw
 
     def cli_args(self) -> list[str]:
         """The catalyst command line recording this event."""
         when = ["--user", self.user, "--at", self.at]
+        if self.kind in ("enrol", "withdraw"):
+            assert self.competency is not None
+            return [self.kind, self.competency, *when]
         if self.kind in ("start", "complete"):
             assert self.module is not None
             return [self.kind, self.module, *when]
@@ -217,6 +224,8 @@ class SpecModel:
     starts: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
     completions: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
     attempts: list[_Attempt] = field(default_factory=list)
+    enrolments: list[tuple[str, str, datetime, str]] = field(default_factory=list)
+    idle: timedelta = timedelta(minutes=30)
 
     def __post_init__(self) -> None:
         self.zones = {x.email.lower(): x.tz for x in self.learners}
@@ -238,6 +247,11 @@ class SpecModel:
         if user not in self.zones:
             return 1
         at = parse_time(event.at, self.zones[user], as_of=False)
+        if event.kind in ("enrol", "withdraw"):
+            if event.competency not in {c.slug for c in self.catalogue.competencies}:
+                return 1
+            self.enrolments.append((user, event.competency, at, event.kind))
+            return 0
         if event.kind in ("start", "complete"):
             paths = {f"{c}/{m.slug}" for c, _, m in self.module_paths}
             if event.module not in paths:
@@ -313,16 +327,67 @@ class SpecModel:
         completed = completes + [a.at for a in tries if a.passed]
         return (min(started) if started else None, min(completed) if completed else None)
 
+    def _moments(self, user: str, when: datetime, competency: str | None) -> list[datetime]:
+        """Every start (revisits too), completion and attempt at or before `when`, in scope."""
+        found = [
+            t
+            for book in (self.starts, self.completions)
+            for (who, path), times in book.items()
+            if who == user.lower() and (competency is None or path.split("/")[0] == competency)
+            for t in times
+            if t <= when
+        ]
+        found += [
+            a.at
+            for a in self._attempts(user, when)
+            if competency is None or a.module.split("/")[0] == competency
+        ]
+        return found
+
     def activity_days(self, user: str, when: datetime) -> set[date]:
         zone = ZoneInfo(self.zones[user.lower()])
-        days: set[date] = set()
-        for comp, _, m in self.module_paths:
-            for t in self._progress(user, f"{comp}/{m.slug}", when):
-                if t is not None:
-                    days.add(t.astimezone(zone).date())
-        for a in self._attempts(user, when):
-            days.add(a.at.astimezone(zone).date())
-        return days
+        return {t.astimezone(zone).date() for t in self._moments(user, when, None)}
+
+    def time_spent(self, user: str, when: datetime, competency: str | None) -> int:
+        """Events are moments (no durations here): join those at most `idle` apart, add up."""
+        moments = sorted(self._moments(user, when, competency))
+        total = timedelta(0)
+        for before, after in zip(moments, moments[1:], strict=False):
+            if after - before <= self.idle:
+                total += after - before
+        return int(total.total_seconds())
+
+    def standing(
+        self, user: str, competency: str, when: datetime
+    ) -> tuple[bool, datetime | None, datetime | None]:
+        """(enrolled, enrolled_at, withdrawn_at) of a learner in a competency at `when`.
+
+        Replayed in time order, a withdraw after an enrol at the same instant (it wins).
+        """
+        mine = sorted(
+            (at, kind == "withdraw")
+            for who, comp, at, kind in self.enrolments
+            if who == user.lower() and comp == competency and at <= when
+        )
+        enrolled, since, left = False, None, None
+        for at, is_withdraw in mine:
+            if is_withdraw and enrolled:
+                enrolled, left = False, at
+            elif not is_withdraw and not enrolled:
+                enrolled, since, left = True, at, None
+        return enrolled, since, left
+
+    def is_open(self, competency: str, when: datetime) -> bool:
+        """No enrol or withdraw recorded for it, by anyone, at or before `when`."""
+        return not any(c == competency and at <= when for _, c, at, _ in self.enrolments)
+
+    def catalogue_of(self, user: str, when: datetime) -> set[str]:
+        """The open competencies and those the learner is enrolled in."""
+        return {
+            c.slug
+            for c in self.catalogue.competencies
+            if self.is_open(c.slug, when) or self.standing(user, c.slug, when)[0]
+        }
 
     def streak(self, user: str, as_of: str) -> dict[str, Any]:
         zone, when = self._as_of(user, as_of)
@@ -353,18 +418,28 @@ class SpecModel:
             "active_today": today in days,
         }
 
-    def stats(self, user: str, as_of: str, competency: str | None = None) -> dict[str, Any]:
+    def stats(self, user: str, as_of: str, competency: str | None = None) -> dict[str, Any] | None:
+        """The stats JSON; None when the competency is outside the learner's catalogue (exit 1)."""
         zone, when = self._as_of(user, as_of)
-        modules = [
-            f"{c}/{m.slug}"
-            for c, _, m in self.module_paths
-            if competency is None or c == competency
-        ]
+        mine = self.catalogue_of(user, when)
+        if competency is not None and competency not in mine:
+            return None
+        return self.stats_at(user, when, competency)
+
+    def stats_at(self, user: str, when: datetime, competency: str | None) -> dict[str, Any]:
+        """The stats of a learner at an instant, whatever their catalogue."""
+        zone = self.zones[user.lower()]
+        as_of = when.isoformat()
+        mine = self.catalogue_of(user, when)
+
+        def in_scope(comp: str) -> bool:
+            return competency is None or comp == competency
+
+        modules = [f"{c}/{m.slug}" for c, _, m in self.module_paths if in_scope(c) and c in mine]
         quizzes = {
-            slug
-            for slug, (_, path) in self.quiz_module.items()
-            if competency is None or path.split("/")[0] == competency
+            slug for slug, (_, path) in self.quiz_module.items() if in_scope(path.split("/")[0])
         }
+        counted = {q for q in quizzes if self.quiz_module[q][1].split("/")[0] in mine}
         states = [self._progress(user, p, when) for p in modules]
         completed = sum(1 for _, done in states if done is not None)
         in_progress = sum(1 for start, done in states if start is not None and done is None)
@@ -379,15 +454,39 @@ class SpecModel:
             "modules_completed": completed,
             "modules_in_progress": in_progress,
             "progress_percent": half_up(completed, len(modules)),
-            "quizzes_total": len(quizzes),
-            "quizzes_passed": len({a.quiz for a in tries if a.passed}),
+            "quizzes_total": len(counted),
+            "quizzes_passed": len({a.quiz for a in tries if a.passed and a.quiz in counted}),
             "quiz_attempts": len(tries),
             "quiz_attempts_passed": sum(1 for a in tries if a.passed),
             "current_streak": streak["current_streak"],
             "longest_streak": streak["longest_streak"],
             "last_active": streak["last_active"],
             "streak_at_risk": streak["streak_at_risk"],
+            "time_spent": self.time_spent(user, when, competency),
         }
+
+    def report(
+        self, as_of: str, competency: str, *, include_withdrawn: bool
+    ) -> list[dict[str, Any]]:
+        """`report --competency C --tz UTC --format json`: the learners in scope, by email."""
+        when = parse_time(as_of, "UTC", as_of=True)
+        rows = []
+        for key in sorted(self.zones):
+            enrolled, since, left = self.standing(key, competency, when)
+            admitted = (
+                self.is_open(competency, when)
+                or enrolled
+                or (include_withdrawn and left is not None)
+            )
+            if not admitted:
+                continue
+            zone = self.zones[key]
+            row = {"user": self.emails[key], "name": None}
+            row.update(self.stats_at(key, when, competency))
+            row["enrolled_at"] = render(since, zone)
+            row["withdrawn_at"] = render(left, zone)
+            rows.append(row)
+        return rows
 
     def modules(self, user: str, competency: str, as_of: str) -> list[dict[str, Any]]:
         zone, when = self._as_of(user, as_of)
