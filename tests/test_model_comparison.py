@@ -49,6 +49,8 @@ from tests.spec_model import (
     parse_time,
 )
 
+pytestmark = pytest.mark.slow  # run apart with -m slow; -m "not slow" is the fast subset
+
 ZONES = (
     "Pacific/Kiritimati",
     "Pacific/Pago_Pago",
@@ -90,8 +92,8 @@ class Query:
     user: str
     as_of: str
     competency: str | None  # for stats
-    modules_of: str  # for modules
-    include_withdrawn: bool = False  # for the report --competency modules_of
+    modules_of: str  # for modules, and report --competency
+    include_withdrawn: bool = False  # for the report
 
 
 @dataclass(frozen=True)
@@ -190,11 +192,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         kind = draw(st.sampled_from(kinds))
         if kind in ("enrol", "withdraw"):
             return Event(kind, user, at, competency=draw(st.sampled_from(names)))
-        if kind != "quiz":
-            return Event(kind, user, at, module=draw(st.sampled_from(paths)))
-        quiz = draw(st.sampled_from(quizzes))
         key = draw(st.none() | st.none() | st.sampled_from(ID_KEYS))
-        return Event("quiz", user, at, quiz=quiz.slug, id=key, **_submission(draw, quiz))
+        duration = draw(st.none() | st.sampled_from([0, 59, 600, 1799, 1800, 5400]))
+        if kind != "quiz":
+            module = draw(st.sampled_from(paths))
+            return Event(kind, user, at, module=module, id=key, duration=duration)
+        quiz = draw(st.sampled_from(quizzes))
+        return Event(
+            "quiz", user, at, quiz=quiz.slug, id=key, duration=duration, **_submission(draw, quiz)
+        )
 
     events = [event() for _ in range(draw(st.integers(1, 8)))]
     # A habit: one learner active on consecutive local days, so that streaks form and break.
@@ -208,18 +214,20 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             moment = datetime.combine(first + timedelta(days=i), time(hour, 30))
             ev = event()
             events.append(replace(ev, user=learner.email, at=moment.isoformat()))
-    if draw(st.booleans()):  # enrol, withdraw, re-enrol, with work while out
+    if draw(st.booleans()):  # enrol, withdraw, work while out, re-enrol
         learner = draw(st.sampled_from(learners))
         competency = draw(st.sampled_from(names))
         first = centre + timedelta(days=draw(st.integers(-span, span)))
-        steps = ["enrol", "withdraw", "start", "enrol"][: draw(st.integers(2, 4))]
-        for i, kind in enumerate(steps):
+        own = next(x for x in paths if x.startswith(f"{competency}/"))
+        for i, kind in enumerate(
+            ["enrol", "withdraw", "start", "enrol"][: draw(st.integers(2, 4))]
+        ):
             moment = datetime.combine(first + timedelta(days=i), time(draw(st.integers(0, 23))))
+            at = moment.isoformat()
             if kind == "start":
-                own = [x for x in paths if x.startswith(f"{competency}/")]
-                events.append(Event("start", learner.email, moment.isoformat(), module=own[0]))
+                events.append(Event("start", learner.email, at, module=own))
             else:
-                events.append(Event(kind, learner.email, moment.isoformat(), competency=competency))
+                events.append(Event(kind, learner.email, at, competency=competency))
     for i in draw(st.lists(st.integers(0, len(events) - 1), max_size=3)):
         repeat = events[i]  # a repeat as is, or the same content at another time
         if draw(st.booleans()):

@@ -10,6 +10,7 @@ from catalyst_cli.commands.common import (
     AsOfOption,
     CompetencyOption,
     IdleOption,
+    command,
     idle_limit,
     now,
     settings,
@@ -27,9 +28,10 @@ def _check_format(value: str) -> str:
     return value.lower()
 
 
-@app.command(
+@command(
+    app,
     "report",
-    epilog="Example: catalyst report --competency python -f csv -o reports/%Y-%m-%d.csv",
+    example="catalyst report --as-of 2026-11-25 --format csv --output 'reports/%Y-%m-%d.csv'",
 )
 def report(
     ctx: typer.Context,

@@ -7,13 +7,13 @@ from typing import Annotated
 
 import typer
 
-from catalyst_cli.commands.common import now, settings
+from catalyst_cli.commands.common import command, now, settings
 from catalyst_cli.formats import DataFormat, TransferFormat
 
 app = typer.Typer()
 
 
-@app.command("import")
+@command(app, "import", example="catalyst import events.csv --create-users --dry-run")
 def import_(
     ctx: typer.Context,
     file: Annotated[
@@ -59,7 +59,7 @@ def import_(
     note(summary.describe())
 
 
-@app.command("export")
+@command(app, "export", example="catalyst export --format jsonl --output events.jsonl")
 def export(
     ctx: typer.Context,
     *,

@@ -101,7 +101,7 @@ def _with_iris(catalog: dict[str, Any]) -> dict[str, Any]:
     python["iri"] = "https://example.org/python"
     python["modules"][0]["iri"] = "https://example.org/python/intro"
     python["modules"][0]["quizzes"][0]["iri"] = "https://example.org/python/intro/quiz"
-    return data
+    return dict(data)
 
 
 @pytest.mark.parametrize("fmt", ["json", "toml"])
@@ -190,7 +190,7 @@ def test_toml_export_refuses_null(cli: Runner, tmp_path: Path) -> None:
 
 _slug = st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True)
 _title = (
-    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12)
     .map(str.strip)
     .filter(bool)
 )

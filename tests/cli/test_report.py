@@ -244,7 +244,7 @@ def test_table_formats(cohort: Runner) -> None:
         ("GitHub", "| user            | name   |"),
         ("grid", "+=================+"),
         ("html", "<table>"),
-        ("tsv", "\tname  \tas_of "),
+        ("tsv", "user\tname\tas_of\t"),
     ):
         result = cohort("report", "-f", fmt, "--as-of", "2026-03-04")
         assert result.exit_code == 0 and result.stderr == "", fmt
