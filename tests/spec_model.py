@@ -20,6 +20,9 @@ Choices where SPEC.md is silent, made to match catalyst's documented ones:
 * A naive local time that falls in a DST gap or overlap is read as Python's zoneinfo does
   (fold=0: the offset in force before the transition, as RFC 5545 reads a local time in a gap).
   dateutil.tz reads a time in a gap with the offset after it: one hour apart.
+* Enrolment ("Learners in bulk, groups and enrolment"): a withdraw with no enrolment before it
+  changes no standing but, being an enrolment recorded, closes the competency for everybody.
+  Enrolments are not activity and have no time spent.
 * `user` in output is the email as registered. catalyst shows it lower-cased (it stores it so),
   so the comparison registers lower-case emails and varies the case only in `--user`.
 """
@@ -126,7 +129,7 @@ class LearnerDef:
 
 @dataclass(frozen=True)
 class Event:
-    """One write as a caller gives it: `start`, `complete` or `quiz` (a submission)."""
+    """One write as a caller gives it: `start`, `complete`, `quiz`, `enrol` or `withdraw`."""
 
     kind: str
     user: str
@@ -138,6 +141,7 @@ class Event:
     answers: tuple[tuple[str, str], ...] | None = None  # {question id: answer}, as pairs
     id: str | None = None
     duration: int | None = None  # whole seconds
+    competency: str | None = None  # for enrol and withdraw (generated without id or duration)
 
     def cli_args(self) -> list[str]:
         """The catalyst command line recording this event."""
@@ -152,6 +156,9 @@ class Event:
         if self.kind in ("start", "complete"):
             assert self.module is not None
             return [self.kind, self.module, *when]
+        if self.kind in ("enrol", "withdraw"):
+            assert self.competency is not None and self.id is None and self.duration is None
+            return [self.kind, self.competency, *when]
         assert self.quiz is not None
         args = ["quiz", "submit", self.quiz, *when]
         if self.answers is not None:
@@ -252,6 +259,7 @@ class SpecModel:
     learners: Iterable[LearnerDef]
     module_events: list[_ModuleEvent] = field(default_factory=list)
     attempts: list[_Attempt] = field(default_factory=list)
+    enrolments: list[tuple[str, str, datetime, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.zones = {x.email.lower(): x.tz for x in self.learners}
@@ -273,6 +281,11 @@ class SpecModel:
         if user not in self.zones:
             return 1
         at = parse_time(event.at, self.zones[user], as_of=False)
+        if event.kind in ("enrol", "withdraw"):
+            if event.competency not in {c.slug for c in self.catalogue.competencies}:
+                return 1
+            self.enrolments.append((user, event.competency, at, event.kind))
+            return 0
         if event.kind in ("start", "complete"):
             paths = {f"{c}/{m.slug}" for c, _, m in self.module_paths}
             if event.module not in paths:
@@ -402,6 +415,38 @@ class SpecModel:
             total += end - start
         return int(total.total_seconds() // 1)
 
+    def standing(
+        self, user: str, competency: str, when: datetime
+    ) -> tuple[bool, datetime | None, datetime | None]:
+        """(enrolled, enrolled_at, withdrawn_at) of a learner in a competency at `when`.
+
+        Replayed in time order, a withdraw after an enrol at the same instant (it wins).
+        """
+        mine = sorted(
+            (at, kind == "withdraw")
+            for who, comp, at, kind in self.enrolments
+            if who == user.lower() and comp == competency and at <= when
+        )
+        enrolled, since, left = False, None, None
+        for at, is_withdraw in mine:
+            if is_withdraw and enrolled:
+                enrolled, left = False, at
+            elif not is_withdraw and not enrolled:
+                enrolled, since, left = True, at, None
+        return enrolled, since, left
+
+    def is_open(self, competency: str, when: datetime) -> bool:
+        """No enrol or withdraw recorded for it, by anyone, at or before `when`."""
+        return not any(c == competency and at <= when for _, c, at, _ in self.enrolments)
+
+    def catalogue_of(self, user: str, when: datetime) -> set[str]:
+        """The open competencies and those the learner is enrolled in."""
+        return {
+            c.slug
+            for c in self.catalogue.competencies
+            if self.is_open(c.slug, when) or self.standing(user, c.slug, when)[0]
+        }
+
     def streak(self, user: str, as_of: str) -> dict[str, Any]:
         zone, when = self._as_of(user, as_of)
         days = self.activity_days(user, when)
@@ -431,23 +476,31 @@ class SpecModel:
             "active_today": today in days,
         }
 
-    def stats(self, user: str, as_of: str, competency: str | None = None) -> dict[str, Any]:
-        zone, when = self._as_of(user, as_of)
-        modules = [
-            f"{c}/{m.slug}"
-            for c, _, m in self.module_paths
-            if competency is None or c == competency
-        ]
+    def stats(self, user: str, as_of: str, competency: str | None = None) -> dict[str, Any] | None:
+        """The stats JSON; None when the competency is outside the learner's catalogue (exit 1)."""
+        _, when = self._as_of(user, as_of)
+        if competency is not None and competency not in self.catalogue_of(user, when):
+            return None
+        return self.stats_at(user, when, competency)
+
+    def stats_at(self, user: str, when: datetime, competency: str | None) -> dict[str, Any]:
+        """A learner's stats at an instant: totals over their catalogue, attempts over all."""
+        zone = self.zones[user.lower()]
+        mine = self.catalogue_of(user, when)
+
+        def in_scope(comp: str) -> bool:
+            return competency is None or comp == competency
+
+        modules = [f"{c}/{m.slug}" for c, _, m in self.module_paths if in_scope(c) and c in mine]
         quizzes = {
-            slug
-            for slug, (_, path) in self.quiz_module.items()
-            if competency is None or path.split("/")[0] == competency
+            slug for slug, (_, path) in self.quiz_module.items() if in_scope(path.split("/")[0])
         }
+        counted = {q for q in quizzes if self.quiz_module[q][1].split("/")[0] in mine}
         states = [self._progress(user, p, when) for p in modules]
         completed = sum(1 for _, done in states if done is not None)
         in_progress = sum(1 for start, done in states if start is not None and done is None)
         tries = [a for a in self._attempts(user, when) if a.quiz in quizzes]
-        streak = self.streak(user, as_of)
+        streak = self.streak(user, when.isoformat())
         return {
             "user": self.emails[user.lower()],
             "as_of": render(when, zone),
@@ -457,8 +510,8 @@ class SpecModel:
             "modules_completed": completed,
             "modules_in_progress": in_progress,
             "progress_percent": half_up(completed, len(modules)),
-            "quizzes_total": len(quizzes),
-            "quizzes_passed": len({a.quiz for a in tries if a.passed}),
+            "quizzes_total": len(counted),
+            "quizzes_passed": len({a.quiz for a in tries if a.passed and a.quiz in counted}),
             "quiz_attempts": len(tries),
             "quiz_attempts_passed": sum(1 for a in tries if a.passed),
             "current_streak": streak["current_streak"],
@@ -467,6 +520,28 @@ class SpecModel:
             "streak_at_risk": streak["streak_at_risk"],
             "time_spent": self.time_spent(user, when, competency),
         }
+
+    def report(
+        self, as_of: str, competency: str, *, include_withdrawn: bool
+    ) -> list[dict[str, Any]]:
+        """`report --competency C --format json` (`--as-of` in UTC): the learners in scope."""
+        when = parse_time(as_of, "UTC", as_of=True)
+        rows = []
+        for key in sorted(self.zones):
+            enrolled, since, left = self.standing(key, competency, when)
+            if not (
+                self.is_open(competency, when)
+                or enrolled
+                or (include_withdrawn and left is not None)
+            ):
+                continue
+            zone = self.zones[key]
+            row: dict[str, Any] = {"user": self.emails[key], "name": None}
+            row.update(self.stats_at(key, when, competency))
+            row["enrolled_at"] = render(since, zone)
+            row["withdrawn_at"] = render(left, zone)
+            rows.append(row)
+        return rows
 
     def modules(self, user: str, competency: str, as_of: str) -> list[dict[str, Any]]:
         zone, when = self._as_of(user, as_of)

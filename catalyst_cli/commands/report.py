@@ -46,6 +46,22 @@ def report(
             show_default=False,
         ),
     ] = None,
+    groups: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            "-g",
+            help="Only the learners in this group (repeat: in any of them).",
+            show_default=False,
+        ),
+    ] = None,
+    include_withdrawn: Annotated[
+        bool,
+        typer.Option(
+            "--include-withdrawn/--no-include-withdrawn",
+            help="Under --competency, also the learners withdrawn from it.",
+        ),
+    ] = False,
     by_module: Annotated[
         bool, typer.Option("--by-module/--no-by-module", help="One row per learner and module.")
     ] = False,
@@ -92,6 +108,8 @@ def report(
             users=users,
             by_module=by_module,
             idle=limit,
+            groups=groups,
+            include_withdrawn=include_withdrawn,
         )
         if target is None:
             write_rows(rep.rows, rep.columns, fmt, sys.stdout)
