@@ -28,6 +28,16 @@ def demo_database(settings: Settings, env: dict[str, str]) -> tuple[str, Path | 
     return f"sqlite:///{path}", path
 
 
+def demo_page_path(url: str, env: dict[str, str]) -> Path:
+    """Where the demo writes its HTML report: beside its SQLite file, else in the data folder."""
+    from catalyst_cli.db.url import normalize_url
+
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database)).with_name("demo-report.html")
+    return data_dir(env) / "demo-report.html"
+
+
 def reset_demo_file(path: Path) -> None:
     """Remove the demo's own SQLite file (and its WAL files), so each demo starts afresh."""
     for suffix in ("", "-wal", "-shm"):
