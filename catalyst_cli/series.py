@@ -175,7 +175,8 @@ class SeriesBuilder:
         """The learner's catalogue as of `at`, from their enrol and withdraw events."""
         if not enrols and not self.closures:
             return self.all_competencies
-        open_then = {c for c in self.all_competencies if not self.closures.get(c, at) <= at}
+        closures = self.closures
+        open_then = {c for c in self.all_competencies if c not in closures or closures[c] > at}
         standing = enrolments(e for e in enrols if e[2] <= at)
         return frozenset(open_then | {c for c, e in standing.items() if e.enrolled})
 
