@@ -54,3 +54,24 @@ REPORT_MODULE_COLUMNS = (
     "time_spent",
 )
 USER_COLUMNS = ("email", "name", "timezone")
+SUMMARY_FIGURES = (
+    "learners",
+    "started",
+    "completed",
+    "completion_percent",
+    "mean_progress_percent",
+    "attempts",
+    "attempts_passed",
+    "median_best_score",
+    "time_spent",
+)
+SUMMARY_MODULE_COLUMNS = ("competency", "module", "title", *SUMMARY_FIGURES)
+SUMMARY_COMPETENCY_COLUMNS = ("competency", "title", *SUMMARY_FIGURES)
+SUMMARY_GROUP_COLUMNS = ("group", *SUMMARY_FIGURES)
+SERIES_COLUMNS = (
+    "period_end",
+    "learners",
+    "active_learners",
+    "modules_completed",
+    "mean_progress_percent",
+)

@@ -42,6 +42,16 @@ def explore_command(url: str, own_file: Path | None) -> str:
     return f"catalyst --db {shlex.quote(where)} stats --user {DEMO_LEARNER}"
 
 
+def demo_page_path(url: str, env: dict[str, str]) -> Path:
+    """Where the demo writes its HTML report: beside its SQLite file, else in the data folder."""
+    from catalyst_cli.db.url import normalize_url
+
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database)).with_name("demo-report.html")
+    return data_dir(env) / "demo-report.html"
+
+
 def reset_demo_file(path: Path) -> None:
     """Remove the demo's own SQLite file (and its WAL files), so each demo starts afresh."""
     for suffix in ("", "-wal", "-shm"):

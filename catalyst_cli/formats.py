@@ -39,6 +39,22 @@ class CatalogFormat(enum.StrEnum):
 UNSAFE_TABLE_FORMATS = frozenset({"unsafehtml", "latex_raw"})
 
 
+class SummaryKind(enum.StrEnum):
+    """What a row of `report --summary` is about."""
+
+    competency = "competency"
+    module = "module"
+    group = "group"
+
+
+class Period(enum.StrEnum):
+    """The periods of `report --series`."""
+
+    day = "day"
+    week = "week"
+    month = "month"
+
+
 def report_formats() -> list[str]:
     """Every value `report --format` takes: ours, then tabulate's table formats by name.
 

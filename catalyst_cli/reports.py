@@ -11,13 +11,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
 from catalyst_cli.columns import REPORT_COLUMNS, REPORT_ENROLMENT_COLUMNS, REPORT_MODULE_COLUMNS
 from catalyst_cli.errors import InputError
+from catalyst_cli.output import write_rows
+from catalyst_cli.report_kinds import ReportKind
 from catalyst_cli.rules import DEFAULT_IDLE
 from catalyst_cli.scope import Scope, resolve_scope
 from catalyst_cli.stats import LearnerActivity, iter_activity, learner_stats, module_statuses
@@ -32,6 +34,7 @@ class Report:
 
     columns: tuple[str, ...]
     rows: Iterator[Row]
+    document: str | None = None  # the whole report, for the HTML page
 
 
 def report_time(as_of: TimeArg | None, tz: str, now: datetime) -> datetime:
@@ -47,6 +50,14 @@ def output_path(template: str, as_of: datetime) -> Path:
     return Path(as_of.strftime(template)).expanduser()
 
 
+def write_report(report: Report, fmt: str, out: IO[str]) -> None:
+    """The report in `fmt`: its document when it has one (the HTML page), else its rows."""
+    if report.document is not None:
+        out.write(report.document)
+    else:
+        write_rows(report.rows, report.columns, fmt, out)
+
+
 def build_report(
     session: Session,
     *,
@@ -57,6 +68,7 @@ def build_report(
     idle: timedelta = DEFAULT_IDLE,
     groups: Sequence[str] | None = None,
     include_withdrawn: bool = False,
+    kind: ReportKind | None = None,
 ) -> Report:
     """Resolve the scope (see `scope.Scope`) now; the rows are read as they are taken.
 
@@ -71,8 +83,21 @@ def build_report(
         groups=groups,
         include_withdrawn=include_withdrawn,
     )
-    activity = iter_activity(session, as_of=as_of, scope=scope)
+    activity: Iterable[LearnerActivity] = iter_activity(session, as_of=as_of, scope=scope)
     comp = scope.competency
+    if kind is not None:  # filters, summaries, series, the HTML page: report_kinds.py
+        activity, shaped = kind.shape(
+            session,
+            activity,
+            index=index,
+            competency=comp,
+            idle=idle,
+            as_of=as_of,
+            learner_columns=REPORT_COLUMNS,
+            learner_rows=lambda learners: _learner_rows(learners, index, scope, idle),
+        )
+        if shaped is not None:
+            return Report(shaped.columns, shaped.rows, shaped.document)
     if by_module:
         return Report(REPORT_MODULE_COLUMNS, _module_rows(activity, index, comp, idle))
     if comp is not None:

@@ -244,8 +244,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         learner = next(x for x in learners if x.email == who)
         how = draw(st.sampled_from(["bare", "bare", "event", "before-event", "moment"]))
         if how == "bare":  # the end of a day: around one of the learner's days, or after it
-            own = [e for e in events if e.user.lower() == learner.email]
-            instant = parse_time(draw(st.sampled_from(own)).at, learner.tz, as_of=False)
+            theirs = [e for e in events if e.user.lower() == learner.email]
+            instant = parse_time(draw(st.sampled_from(theirs)).at, learner.tz, as_of=False)
             day = instant.astimezone(ZoneInfo(learner.tz)).date()
             as_of = (day + timedelta(days=draw(st.integers(-1, 2)))).isoformat()
         elif how in ("event", "before-event"):
@@ -351,14 +351,14 @@ def run_scenario(url: str, scenario: Scenario, folder: Path) -> None:
         as_of = ["--user", q.user, "--as-of", q.as_of, "--format", "json"]
         comp = [] if q.competency is None else ["--competency", q.competency]
         args = ["stats", *as_of, *comp]
-        expected = model.stats(q.user, q.as_of, q.competency)
-        if expected is None:  # outside the learner's catalogue
+        wanted_stats = model.stats(q.user, q.as_of, q.competency)
+        if wanted_stats is None:  # outside the learner's catalogue
             result = cli(*args)
             assert (result.exit_code, result.stdout) == (1, ""), (args, result.stdout)
             assert result.stderr == f"{q.user.lower()} is not enrolled in {q.competency}\n"
         else:
             got = _json(cli(*args), args)
-            assert got == expected, (args, diff(expected, got))
+            assert got == wanted_stats, (args, diff(wanted_stats, got))
 
         args = ["streak", *as_of]
         want = model.streak(q.user, q.as_of)

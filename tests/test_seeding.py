@@ -39,7 +39,7 @@ def export_text(url: str) -> str:
 def test_sizes_must_be_positive(field: str) -> None:
     option = "--" + field.replace("_", "-")
     with pytest.raises(InputError, match=f"invalid {option} 0: must be at least 1"):
-        SeedPlan(**{field: 0})
+        SeedPlan(**{field: 0})  # type: ignore[arg-type]
 
 
 def test_catalogue_is_deterministic_with_both_kinds_of_quiz() -> None:

@@ -22,11 +22,20 @@ def demo(ctx: typer.Context) -> None:
         DEMO_COMPETENCY,
         DEMO_LEARNER,
         demo_database,
+        demo_page_path,
         explore_command,
         reset_demo_file,
         seed_demo,
     )
-    from catalyst_cli.output import echo, record, write_module_list, write_pairs, write_table
+    from catalyst_cli.output import (
+        atomic_text_file,
+        echo,
+        record,
+        write_module_list,
+        write_pairs,
+        write_table,
+    )
+    from catalyst_cli.report_kinds import ReportKind
     from catalyst_cli.reports import build_report
     from catalyst_cli.stats import learner_view
 
@@ -43,6 +52,14 @@ def demo(ctx: typer.Context) -> None:
         report = list(
             build_report(session, as_of=clock, competency=None, users=None, by_module=False).rows
         )
+        page = build_report(
+            session,
+            as_of=clock,
+            competency=None,
+            users=None,
+            by_module=False,
+            kind=ReportKind(html=True),
+        ).document
     stats = view.stats()
     echo(f"catalyst demo (database: {safe_url(normalize_url(url))})")
     echo(f"\n== catalyst stats --user {DEMO_LEARNER}")
@@ -57,6 +74,11 @@ def demo(ctx: typer.Context) -> None:
     )
     echo("\n== catalyst report (a few of its columns; --format csv|json|jsonl for all)")
     write_table(report, DEMO_REPORT_COLUMNS, sys.stdout)
+    page_path = demo_page_path(url, dict(os.environ))
+    with atomic_text_file(page_path) as out:
+        out.write(page or "")
+    echo(f"\n== catalyst report --format html --output {page_path}")
+    echo(f"Open it in a browser: {page_path}")
     echo(f"\nExplore the demo's data yourself:\n  {explore_command(url, own_file)}")
 
 
