@@ -138,11 +138,11 @@ def _activities(session: Session, iri_base: str | None) -> _Activities:
     """Modules and quizzes (with their competency) and competencies, as statements name them."""
     index = catalog_index(session)
     iris = {
-        "competency": dict(session.execute(select(Competency.id, Competency.iri)).tuples().all()),
-        "module": dict(
-            session.execute(select(LearningModule.id, LearningModule.iri)).tuples().all()
-        ),
-        "quiz": dict(session.execute(select(Quiz.id, Quiz.iri)).tuples().all()),
+        "competency": {i: iri for i, iri in session.execute(select(Competency.id, Competency.iri))},
+        "module": {
+            i: iri for i, iri in session.execute(select(LearningModule.id, LearningModule.iri))
+        },
+        "quiz": {i: iri for i, iri in session.execute(select(Quiz.id, Quiz.iri))},
     }
     competencies = {
         c.id: ExportedActivity(c.slug, c.title, iris["competency"][c.id])
