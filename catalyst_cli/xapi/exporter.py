@@ -137,11 +137,10 @@ def _statements(
 def _activities(session: Session, iri_base: str | None) -> _Activities:
     """Modules and quizzes (with their competency) and competencies, as statements name them."""
     index = catalog_index(session)
+    mod = LearningModule
     iris = {
         "competency": {i: iri for i, iri in session.execute(select(Competency.id, Competency.iri))},
-        "module": {
-            i: iri for i, iri in session.execute(select(LearningModule.id, LearningModule.iri))
-        },
+        "module": {i: iri for i, iri in session.execute(select(mod.id, mod.iri))},
         "quiz": {i: iri for i, iri in session.execute(select(Quiz.id, Quiz.iri))},
     }
     competencies = {
