@@ -35,6 +35,7 @@ from catalyst_cli.xapi.profile import BUILTIN, Profile
 from catalyst_cli.xapi.reader import read_statements
 from catalyst_cli.xapi.records import Fate, Skipped, StatementRecord, Voiding
 from catalyst_cli.xapi.values import Score
+from catalyst_cli.xapi.writer import ExportedActivity, ExportedEvent, statement_id
 
 BATCH_STATEMENTS = BATCH_EVENTS
 MAX_LISTED_ERRORS = 50
@@ -278,7 +279,18 @@ class _Import:
     # --- events -------------------------------------------------------------------------------
 
     def _event(self, s: StatementRecord, line: int) -> Event | None:
-        """The event a statement records, or None when it is skipped (counted here)."""
+        """The event a statement records, or None when it is skipped (counted here).
+
+        A statement whose id is the one `export` derives for an event without an id is that
+        event without an id, so exporting and importing into the same database adds nothing.
+        """
+        event = self._build(s, line)
+        if event is not None and s.statement_id is not None:
+            if _derived_id(s, event) == s.statement_id:
+                return event._replace(external_id=None)
+        return event
+
+    def _build(self, s: StatementRecord, line: int) -> Event | None:
         user_id = self.learners.get(s.actor.key)
         if user_id is None:
             self.skip(
@@ -420,6 +432,31 @@ def _chunked(
         for row in session.execute(query(keys[i : i + _IN_CHUNK])):
             rows.append(tuple(row) if len(row) > 1 else row[0])
     return rows
+
+
+_XAPI_KINDS = {
+    EventKind.start: records.EventKind.START,
+    EventKind.complete: records.EventKind.COMPLETE,
+    EventKind.quiz: records.EventKind.ATTEMPT,
+    EventKind.enrol: records.EventKind.ENROL,
+    EventKind.withdraw: records.EventKind.WITHDRAW,
+}
+
+
+def _derived_id(s: StatementRecord, event: Event) -> str:
+    """The id `export` gives this event when it has none (see `writer.statement_id`)."""
+    exported = ExportedEvent(
+        kind=_XAPI_KINDS[event.kind],
+        learner="",
+        activity=ExportedActivity("", iri=s.activity.iri),
+        at=event.at,
+        identities=(s.actor.key,),
+        duration=None if event.duration_us is None else timedelta(microseconds=event.duration_us),
+        score=event.score,
+        total=event.total,
+        passed=event.passed,
+    )
+    return statement_id(exported)
 
 
 def _micros(duration: timedelta | None) -> int | None:
