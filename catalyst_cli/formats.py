@@ -28,6 +28,14 @@ class TransferFormat(enum.StrEnum):
     jsonl = DataFormat.jsonl.value
 
 
+class EventFormat(enum.StrEnum):
+    """The formats `import` reads and `export` writes events in."""
+
+    csv = DataFormat.csv.value
+    jsonl = DataFormat.jsonl.value
+    xapi = "xapi"
+
+
 class CatalogFormat(enum.StrEnum):
     """The formats of a catalogue file."""
 

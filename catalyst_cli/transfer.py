@@ -496,6 +496,46 @@ def import_format(path: str, given: DataFormat | None) -> DataFormat:
     return fmt
 
 
+XAPI = "xapi"
+
+
+def choose_format(path: str, given: str | None) -> str:
+    """`csv`, `jsonl` or `xapi`: as given, else by the extension and the file's first bytes.
+
+    `.json` is xAPI; `.jsonl` is catalyst's rows unless its first line is a statement; another
+    extension is xAPI when the content is JSON (an array, a statement, an LRS page).
+    """
+    if given is not None:
+        return given
+    suffix = Path(path).suffix.lower()
+    if path == "-" or suffix == ".csv":
+        return DataFormat.csv.value
+    if suffix == ".json":
+        return XAPI
+    if looks_like_xapi(Path(path)):
+        return XAPI
+    return import_format(path, None).value
+
+
+def looks_like_xapi(path: Path) -> bool:
+    """Whether a file holds xAPI statements rather than catalyst's rows, from its start."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return False
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("["):
+        return True
+    if not text.startswith("{"):
+        return False
+    try:
+        value = json.loads(text.split("\n", 1)[0])
+    except ValueError:
+        return True  # an object spanning lines: one statement or an LRS page
+    return isinstance(value, dict) and ("verb" in value or "statements" in value)
+
+
 def import_events(
     session: Session,
     source: Source,

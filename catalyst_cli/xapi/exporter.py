@@ -1,0 +1,206 @@
+"""`export --format xapi`: every event of the learning record as an xAPI statement, streamed.
+
+The actor is the learner's first identity (the earliest stored), else the email as `mbox`; the
+object is the module, quiz or competency's `iri`, else one under `--iri-base`. Without a base, an
+item the events name that has no iri is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import IO, Any
+
+from sqlalchemy import Integer, cast, func, literal, null, select, union_all
+from sqlalchemy.orm import Session
+
+from catalyst_cli.catalog import catalog_index
+from catalyst_cli.db.models import (
+    Competency,
+    LearningEvent,
+    LearningModule,
+    Quiz,
+    QuizAttempt,
+    User,
+    UserIdentity,
+)
+from catalyst_cli.errors import InputError
+from catalyst_cli.xapi.records import EventKind
+from catalyst_cli.xapi.writer import ExportedActivity, ExportedEvent, write_statement
+
+_BATCH = 10_000
+_KINDS = {
+    "start": EventKind.START,
+    "complete": EventKind.COMPLETE,
+    "quiz": EventKind.ATTEMPT,
+    "enrol": EventKind.ENROL,
+    "withdraw": EventKind.WITHDRAW,
+}
+
+
+def export_statements(
+    session: Session, *, as_of: datetime | None, iri_base: str | None
+) -> Iterator[dict[str, Any]]:
+    """Every recorded event (at or before `as_of`, if given) as a statement, by learner, time.
+
+    Raises InputError, here rather than while streaming, when an item the events name has no
+    iri and no base is given.
+    """
+    activities = _activities(session, iri_base)
+    return _statements(session, as_of, iri_base, activities)
+
+
+def write_statements(statements: Iterable[dict[str, Any]], out: IO[str]) -> int:
+    """Write statements as JSON lines; returns how many."""
+    count = 0
+    for statement in statements:
+        out.write(json.dumps(statement, ensure_ascii=False, separators=(",", ":")))
+        out.write("\n")
+        count += 1
+    return count
+
+
+_Activities = tuple[
+    dict[int, tuple[ExportedActivity, ExportedActivity]],
+    dict[int, tuple[ExportedActivity, ExportedActivity]],
+    dict[int, ExportedActivity],
+]
+
+
+def _statements(
+    session: Session, as_of: datetime | None, iri_base: str | None, activities: _Activities
+) -> Iterator[dict[str, Any]]:
+    modules, quizzes, competencies = activities
+    identities = _first_identities(session)
+    ev, qa = LearningEvent, QuizAttempt
+    no_number = cast(null(), Integer)
+    events = select(
+        ev.user_id.label("user_id"),
+        ev.kind.label("kind"),
+        func.coalesce(ev.module_id, ev.competency_id).label("ref"),
+        no_number.label("score"),
+        no_number.label("total"),
+        no_number.label("passed"),
+        ev.occurred_at.label("at"),
+        ev.external_id.label("key"),
+        ev.duration_us.label("duration"),
+    )
+    attempts = select(
+        qa.user_id,
+        literal("quiz"),
+        qa.quiz_id,
+        qa.score,
+        qa.total_questions,
+        cast(qa.passed, Integer),
+        qa.created_at,
+        qa.external_id,
+        qa.duration_us,
+    )
+    if as_of is not None:
+        events = events.where(ev.occurred_at <= as_of)
+        attempts = attempts.where(qa.created_at <= as_of)
+    record = union_all(events, attempts).subquery()
+    c = record.c
+    stmt = (
+        select(User.id, User.email, User.name, c.kind, c.ref, c.score, c.total, c.passed)
+        .add_columns(c.at, c.key, c.duration)
+        .join(User, User.id == c.user_id)
+        .order_by(c.user_id, c.at, c.kind, c.ref, c.score, c.key)
+        .execution_options(yield_per=_BATCH)
+    )
+    for row in session.execute(stmt):
+        user_id, email, name, kind, ref, score, total, passed, at, key, duration = row
+        if kind == "quiz":
+            activity, competency = quizzes[ref]
+        elif kind in ("start", "complete"):
+            activity, competency = modules[ref]
+        else:
+            activity, competency = competencies[ref], None
+        event = ExportedEvent(
+            kind=_KINDS[kind],
+            learner=email,
+            activity=activity,
+            at=at,
+            competency=competency,
+            identities=identities.get(user_id, ()),
+            learner_name=name,
+            duration=None if duration is None else timedelta(microseconds=duration),
+            score=score,
+            total=total,
+            passed=None if passed is None else bool(passed),
+            id=key,
+        )
+        yield write_statement(event, iri_base=iri_base)
+
+
+def _activities(session: Session, iri_base: str | None) -> _Activities:
+    """Modules and quizzes (with their competency) and competencies, as statements name them."""
+    index = catalog_index(session)
+    mod = LearningModule
+    iris = {
+        "competency": {i: iri for i, iri in session.execute(select(Competency.id, Competency.iri))},
+        "module": {i: iri for i, iri in session.execute(select(mod.id, mod.iri))},
+        "quiz": {i: iri for i, iri in session.execute(select(Quiz.id, Quiz.iri))},
+    }
+    competencies = {
+        c.id: ExportedActivity(c.slug, c.title, iris["competency"][c.id])
+        for c in index.competencies.values()
+    }
+    modules = {
+        m.id: (
+            ExportedActivity(m.path, m.title, iris["module"][m.id]),
+            competencies[m.competency_id],
+        )
+        for m in index.modules
+    }
+    quizzes = {
+        q.id: (
+            ExportedActivity(q.slug, q.title, iris["quiz"][q.id]),
+            competencies[q.module.competency_id],
+        )
+        for q in index.quizzes.values()
+    }
+    if iri_base is None:
+        _check_iris(session, modules, quizzes, competencies)
+    return modules, quizzes, competencies
+
+
+def _check_iris(
+    session: Session,
+    modules: dict[int, tuple[ExportedActivity, ExportedActivity]],
+    quizzes: dict[int, tuple[ExportedActivity, ExportedActivity]],
+    competencies: dict[int, ExportedActivity],
+) -> None:
+    """Refuse an export that would name an item without an iri, when no base is given."""
+    ev, qa = LearningEvent, QuizAttempt
+    named: list[tuple[str, ExportedActivity]] = []
+    for (module_id,) in session.execute(select(ev.module_id).distinct()):
+        if module_id is not None:
+            module, competency = modules[module_id]
+            named += [("module", module), ("competency", competency)]
+    for (competency_id,) in session.execute(select(ev.competency_id).distinct()):
+        if competency_id is not None:
+            named.append(("competency", competencies[competency_id]))
+    for (quiz_id,) in session.execute(select(qa.quiz_id).distinct()):
+        quiz, competency = quizzes[quiz_id]
+        named += [("quiz", quiz), ("competency", competency)]
+    for what, activity in named:
+        if activity.iri is None:
+            raise InputError(
+                f"{what} {activity.slug} has no iri: give --iri-base URL "
+                "(or an iri in the catalogue)"
+            )
+
+
+def _first_identities(session: Session) -> dict[int, tuple[str]]:
+    """Each learner's first stored identity (the lowest row id), for the statement's actor."""
+    first = (
+        select(UserIdentity.user_id, func.min(UserIdentity.id).label("first"))
+        .group_by(UserIdentity.user_id)
+        .subquery()
+    )
+    stmt = select(UserIdentity.user_id, UserIdentity.identity).join(
+        first, first.c.first == UserIdentity.id
+    )
+    return {user_id: (identity,) for user_id, identity in session.execute(stmt)}
