@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import importlib
 import json
 import random
 import resource
@@ -421,6 +422,10 @@ def _preload_catalyst(url: str) -> None:
     import catalyst_cli.timeutil  # noqa: F401
 
     typer.main.get_command(catalyst_cli.main.app)  # what Typer imports to build the command
+    with contextlib.suppress(ImportError):  # and to coerce arguments (pydantic, when present)
+        importlib.import_module("typer._adapters")
+        importlib.import_module("typer._click.decorators")
+        importlib.import_module("fractions")
     if url.startswith("sqlite"):
         import sqlite3  # noqa: F401
 
@@ -481,9 +486,11 @@ def peak_memory_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def run_side(side: str, url: str, out_path: Path) -> dict[str, Any]:
-    """Run one side in a subprocess and return its figures."""
+def run_side(side: str, url: str, out_path: Path, profile: Path | None = None) -> dict[str, Any]:
+    """Run one side in a subprocess (under cProfile, into `profile`) and return its figures."""
     cmd = [sys.executable, __file__, "--child", side, "--db", url, "--out", str(out_path)]
+    if profile is not None:
+        cmd[1:1] = ["-m", "cProfile", "-o", str(profile)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"{side} failed (exit {done.returncode}):\n{done.stderr}")
@@ -491,7 +498,9 @@ def run_side(side: str, url: str, out_path: Path) -> dict[str, Any]:
     return result
 
 
-def compare(url: str, workdir: Path, runs: int, label: str, target: float) -> float:
+def compare(
+    url: str, workdir: Path, runs: int, label: str, target: float, profile: Path | None = None
+) -> float:
     """Alternate the two sides `runs` times; print best times, ratios and peak memory."""
     best: dict[str, dict[str, Any]] = {}
     outputs = {side: workdir / f"{label}-{side}.csv" for side in ("catalyst", "baseline")}
@@ -519,6 +528,10 @@ def compare(url: str, workdir: Path, runs: int, label: str, target: float) -> fl
     )
     if not same:
         sys.exit("the two sides wrote different reports: the comparison is void")
+    if profile is not None:
+        where = profile.with_name(f"{profile.stem}-{label}{profile.suffix}")
+        run_side("catalyst", url, outputs["catalyst"], where)
+        print(f"  cProfile of the catalyst side: {where}")
     return ratio
 
 
@@ -560,6 +573,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--target", type=float, default=TARGET)
+    parser.add_argument("--profile", type=Path, help="cProfile catalyst into FILE-BACKEND")
     backends = parser.add_mutually_exclusive_group()
     backends.add_argument("--postgres", metavar="ADMIN_URL", help="use this server")
     backends.add_argument("--no-postgres", action="store_true", help="SQLite only")
@@ -587,11 +601,15 @@ def main() -> None:
         workdir = Path(tmp)
         db_path = workdir / "bench.db"
         load_sqlite(db_path, data)
-        ratios.append(compare(f"sqlite:///{db_path}", workdir, args.runs, "sqlite", args.target))
+        ratios.append(
+            compare(f"sqlite:///{db_path}", workdir, args.runs, "sqlite", args.target, args.profile)
+        )
         if not args.no_postgres:
             with postgres_server(args.postgres) as admin, scratch_database(admin) as url:
                 load_postgres(url, data)
-                ratios.append(compare(url, workdir, args.runs, "postgresql", args.target))
+                ratios.append(
+                    compare(url, workdir, args.runs, "postgresql", args.target, args.profile)
+                )
     if max(ratios) > args.target:
         sys.exit(f"catalyst took {max(ratios):.2f}x the baseline: above the {args.target}x target")
 
