@@ -426,6 +426,7 @@ def _preload_catalyst(url: str) -> None:
         importlib.import_module("typer._adapters")
         importlib.import_module("typer._click.decorators")
         importlib.import_module("fractions")
+        importlib.import_module("pydantic.plugin._loader")
     if url.startswith("sqlite"):
         import sqlite3  # noqa: F401
 
