@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,16 @@ from sqlalchemy.orm import Session
 from catalyst_cli.db.models import IRI_LENGTH, Competency, LearningModule, Quiz
 from catalyst_cli.db.upsert import dialect_insert
 from catalyst_cli.errors import InputError, NotFoundError, unknown
+from catalyst_cli.limits import (
+    MAX_SLUG,
+    MAX_TITLE,
+    check_json,
+    check_slug,
+    check_text,
+    decode_text,
+    load_json,
+    load_toml,
+)
 
 DEFAULT_PASS_PERCENT = 70
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
@@ -72,30 +81,30 @@ class LoadSummary:
 
 
 def read_catalog_file(path: Path) -> tuple[CompetencySpec, ...]:
-    """Read and validate a catalogue file (JSON, or TOML by its `.toml` extension)."""
+    """Read and validate a catalogue file (JSON, or TOML by its `.toml` extension).
+
+    UTF-8, with or without a byte-order mark, as `import` reads.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise NotFoundError(f"cannot read catalogue {str(path)!r}: {exc.strerror}") from None
-    try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(raw.decode("utf-8"))
-        else:
-            data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
+    text = decode_text(raw, str(path))
+    if path.suffix.lower() == ".toml":
+        data = load_toml(text, str(path))
+    else:
+        data = load_json(text, str(path))
     return parse_catalog(data, source=str(path))
 
 
-def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
+def _text(obj: Mapping[str, Any], key: str, where: str, max_len: int = MAX_TITLE) -> str:
     value = obj.get(key)
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{where}: {key!r} must be a non-empty string")
-    return value.strip()
+    try:
+        return check_text(key, value.strip(), max_len)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def _items(obj: Mapping[str, Any], key: str, where: str, *, required: bool) -> list[Any]:
@@ -121,10 +130,11 @@ def _iri(obj: Mapping[str, Any], where: str) -> str | None:
 
 
 def _slug(obj: Mapping[str, Any], where: str) -> str:
-    slug = _text(obj, "slug", where)
-    if "/" in slug or slug.isdigit() or any(c.isspace() for c in slug):
-        raise InputError(f"{where}: invalid slug {slug!r} (no '/', spaces, or digits only)")
-    return slug
+    slug = _text(obj, "slug", where, MAX_SLUG)
+    try:
+        return check_slug("slug", slug)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def _quiz(obj: Mapping[str, Any], where: str) -> QuizSpec:
@@ -137,6 +147,7 @@ def _quiz(obj: Mapping[str, Any], where: str) -> QuizSpec:
         raise InputError(f"{where}: pass_percent {pass_percent} is not between 0 and 100")
     questions: tuple[QuestionSpec, ...] | None = None
     if "questions" in obj:
+        check_json(f"{where} questions", obj["questions"])
         seen: set[str] = set()
         parsed = []
         for q in _items(obj, "questions", where, required=True):

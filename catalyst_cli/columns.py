@@ -40,6 +40,7 @@ MODULE_COLUMNS = (
 )
 PROGRESS_COLUMNS = ("user", *MODULE_COLUMNS)
 REPORT_COLUMNS = ("user", "name", *STATS_COLUMNS[1:])
+REPORT_ENROLMENT_COLUMNS = ("enrolled_at", "withdrawn_at")  # under --competency
 REPORT_MODULE_COLUMNS = (
     "user",
     "name",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,19 @@ def demo_database(settings: Settings, env: dict[str, str]) -> tuple[str, Path | 
         return settings.database_url, None
     path = data_dir(env) / "demo.db"
     return f"sqlite:///{path}", path
+
+
+def explore_command(url: str, own_file: Path | None) -> str:
+    """The command that shows the demo learner's stats from the demo's database.
+
+    A URL with a password is shown with `***` in its place: a password is never printed.
+    """
+    from catalyst_cli.db.url import normalize_url, safe_url
+
+    where = str(own_file) if own_file is not None else url
+    if own_file is None and normalize_url(url).password:
+        where = safe_url(normalize_url(url))
+    return f"catalyst --db {shlex.quote(where)} stats --user {DEMO_LEARNER}"
 
 
 def reset_demo_file(path: Path) -> None:

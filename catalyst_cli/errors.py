@@ -24,6 +24,10 @@ class ConflictError(InputError):
     """The same idempotency key with different content (exit 1)."""
 
 
+class NotEnrolledError(InputError):
+    """A learner asked about a competency outside their catalogue (exit 1)."""
+
+
 class NoLearnerError(CatalystError):
     """A learner-level command was run without a learner (exit 3)."""
 

@@ -43,9 +43,18 @@ class CatalogFormat(enum.StrEnum):
     toml = "toml"
 
 
+# tabulate's formats that pass cells through unescaped: learners' names would become markup.
+UNSAFE_TABLE_FORMATS = frozenset({"unsafehtml", "latex_raw"})
+
+
 def report_formats() -> list[str]:
-    """Every value `report --format` takes: ours, then tabulate's table formats by name."""
+    """Every value `report --format` takes: ours, then tabulate's table formats by name.
+
+    `tsv` is tabulate's name, but written as delimited text (output.write_csv), not a table.
+    """
     from tabulate import tabulate_formats
 
     ours = [f.value for f in DataFormat]
-    return ours + sorted(f for f in tabulate_formats if f not in ours)
+    return ours + sorted(
+        f for f in tabulate_formats if f not in ours and f not in UNSAFE_TABLE_FORMATS
+    )

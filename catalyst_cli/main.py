@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from collections.abc import Sequence
+from contextlib import suppress
 from typing import Annotated, Any
 
 import typer
@@ -24,24 +28,139 @@ from catalyst_cli.commands import (
 from catalyst_cli.config import resolve_settings
 from catalyst_cli.errors import CatalystError
 
+# The status of a process killed by SIGPIPE, as a shell reports it (`cat file | head -1`).
+PIPE_STATUS = 128 + 13
+DEBUG_ENV = "CATALYST_DEBUG"
+
+
+def _say(message: str) -> None:
+    """Write an error message to stderr: control characters escaped, one line per line."""
+    from catalyst_cli.output import printable
+
+    with suppress(OSError, ValueError):  # stderr itself closed or full: nothing left to tell
+        sys.stderr.write(printable(message, newlines=True) + "\n")
+        sys.stderr.flush()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the buffered rest cannot fail again at exit."""
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _unexpected(exc: Exception, ctx: Any) -> tuple[str, int]:
+    """The last resort: one line and an exit code for an exception no code path expected."""
+    if type(exc).__module__.split(".")[0] in ("sqlalchemy", "psycopg", "sqlite3"):
+        from catalyst_cli.db.url import redact_for
+
+        orig = getattr(exc, "orig", None) or exc
+        detail = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        url = getattr(ctx.find_root().obj, "database_url", "")
+        return f"database error: {redact_for(detail, url)}", 4
+    if isinstance(exc, OSError):  # no file name: writing stdout (a full disk, say)
+        if exc.filename:
+            return f"{exc.filename}: {exc.strerror or exc}", 1
+        return f"cannot write output: {exc.strerror or exc}", 1
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply", 1
+    if isinstance(exc, MemoryError):
+        return "out of memory", 1
+    if isinstance(exc, UnicodeError):
+        return f"text that is not valid Unicode: {exc}", 1
+    return f"internal error: {type(exc).__name__}: {exc} (set {DEBUG_ENV}=1 for details)", 1
+
+
+def _usage_line(exc: typer.TyperException) -> str:
+    """A usage error as one line, with a pointer to the command's help."""
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "catalyst"
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    if ctx is not None and message == "Missing command" and isinstance(ctx.command, TyperGroup):
+        message += f" (one of: {', '.join(ctx.command.list_commands(ctx))})"
+    return f"{message}; see '{path} --help'"
+
+
+def _undecodable(args: Sequence[str]) -> str | None:
+    """A message if an argument or CATALYST_* variable holds bytes the locale cannot decode.
+
+    Python keeps them as lone surrogates, which no database and no UTF-8 output accepts.
+    """
+    for i, arg in enumerate(args, 1):
+        if any("\ud800" <= c <= "\udfff" for c in arg):
+            return f"argument {i} ({ascii(arg)}) is not valid text in the locale's encoding"
+    for name, value in os.environ.items():
+        if name.startswith("CATALYST_") and any("\ud800" <= c <= "\udfff" for c in value):
+            return f"${name} is not valid text in the locale's encoding"
+    return None
+
 
 class CatalystGroup(TyperGroup):
-    """The root group: a CatalystError becomes one line on stderr and its exit code."""
+    """The root group and its one error boundary.
+
+    A CatalystError becomes one line on stderr and its exit code; a usage error one line and
+    exit 2; a closed stdout pipe a quiet exit as `cat` makes (killed by SIGPIPE, status 141);
+    anything unexpected one line and exit 1 (4 for the database), the last resort.
+    """
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except CatalystError as exc:
-            sys.stderr.write(f"{exc}\n")
+            _say(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(PIPE_STATUS) from None
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            message, code = _unexpected(exc, ctx)
+            _say(message)
+            raise typer.Exit(code) from None
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, *, standalone_mode: bool = True, **extra: Any
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        status = 0
+        problem = _undecodable(argv)
+        if problem is not None:
+            _say(problem)
+            status = 1
+        else:
+            try:
+                result = super().main(argv, standalone_mode=False, **extra)
+                status = result if isinstance(result, int) else 0
+                if status != PIPE_STATUS:
+                    sys.stdout.flush()
+            except typer.TyperException as exc:  # usage errors, Typer's own
+                _say(_usage_line(exc))
+                status = getattr(exc, "exit_code", 2)
+            except typer.Abort:
+                _say("aborted")
+                status = 1
+            except BrokenPipeError:
+                _silence_stdout()
+                status = PIPE_STATUS
+            except OSError as exc:  # stdout on a full disk, at the final flush
+                _silence_stdout()
+                _say(f"cannot write output: {exc.strerror or exc}")
+                status = 1
+        if standalone_mode:
+            sys.exit(status)
+        return status
 
 
 app = typer.Typer(
     cls=CatalystGroup,
     name="catalyst",
     help="Track learners' progress through modules and quizzes, on SQLite or PostgreSQL.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
+    epilog="Example: catalyst demo",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -80,5 +199,11 @@ for commands in (progress, views, demo, report, transfer, seed):
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point; a closed stdout pipe ends it as SIGPIPE ends `cat`."""
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code == PIPE_STATUS:
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGPIPE)
+        raise

@@ -1,4 +1,9 @@
-"""Rows to text: tables, CSV, JSON and JSON lines. Knows nothing about the database."""
+"""Rows to text: tables, CSV, TSV, JSON and JSON lines. Knows nothing about the database.
+
+Text for people (tables in every tabulate format, key/value records, the module list, messages)
+has its control characters escaped, so a learner's name cannot drive the terminal. Delimited
+text (CSV, TSV) has formula-like cells neutralised, so a spreadsheet does not run them.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ import csv
 import dataclasses
 import json
 import os
+import re
 import secrets
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -22,6 +29,23 @@ from tabulate import tabulate
 Row = Mapping[str, Any]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# C0 and C1 controls, DEL, and the invisible characters that reorder text (bidi controls) or
+# break lines: what a terminal acts on, or what makes text read differently from its bytes.
+_OTHER_UNSAFE = "\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+_UNSAFE_CHARS = re.compile(f"[\x00-\x1f{_OTHER_UNSAFE}]")
+_UNSAFE_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_OTHER_UNSAFE}]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]
+
+
+def printable(text: str, *, newlines: bool = False) -> str:
+    r"""`text` with control characters escaped as Python writes them (\x1b, \n, \u202e).
+
+    With `newlines`, line breaks stay: for messages of several lines of our own.
+    """
+    return (_UNSAFE_BUT_NEWLINE if newlines else _UNSAFE_CHARS).sub(_escape, text)
 
 
 def record(obj: Any, columns: Sequence[str]) -> dict[str, Any]:
@@ -43,6 +67,12 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return jsonable(value)
+
+
+def _shown(value: Any) -> Any:
+    """A cell for people: control characters escaped."""
+    cell = _cell(value)
+    return printable(cell) if isinstance(cell, str) else cell
 
 
 def json_object(row: Row) -> str:
@@ -75,9 +105,14 @@ def neutralize(value: Any) -> Any:
     return value
 
 
-def write_csv(rows: Iterable[Row], columns: Sequence[str], out: IO[str]) -> None:
-    """RFC 4180 CSV with a header; formula-like text cells are neutralised."""
-    writer = csv.writer(out, lineterminator="\r\n")
+def write_csv(
+    rows: Iterable[Row], columns: Sequence[str], out: IO[str], *, delimiter: str = ","
+) -> None:
+    """RFC 4180 CSV with a header (or TSV, by `delimiter`); formula-like cells neutralised.
+
+    A cell holding the delimiter, a quote or a line break is quoted, as RFC 4180 says.
+    """
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([neutralize(_cell(row[c])) for c in columns])
@@ -94,15 +129,15 @@ def write_data_csv(rows: Iterable[Row], columns: Sequence[str], out: IO[str]) ->
 def write_table(
     rows: Iterable[Row], columns: Sequence[str], out: IO[str], *, tablefmt: str = "simple"
 ) -> None:
-    """A table for people, in any tabulate format."""
-    body = [[_cell(row[c]) for c in columns] for row in rows]
+    """A table for people, in any tabulate format; control characters escaped."""
+    body = [[_shown(row[c]) for c in columns] for row in rows]
     out.write(tabulate(body, headers=list(columns), tablefmt=tablefmt, disable_numparse=True))
     out.write("\n")
 
 
 def write_pairs(row: Row, out: IO[str]) -> None:
-    """One record as a two-column table of key and value."""
-    out.write(tabulate([[k, _cell(v)] for k, v in row.items()], tablefmt="plain"))
+    """One record as a two-column table of key and value; control characters escaped."""
+    out.write(tabulate([[k, _shown(v)] for k, v in row.items()], tablefmt="plain"))
     out.write("\n")
 
 
@@ -115,9 +150,11 @@ def write_record(row: Row, fmt: str, out: IO[str]) -> None:
 
 
 def write_rows(rows: Iterable[Row], columns: Sequence[str], fmt: str, out: IO[str]) -> None:
-    """Rows in `fmt`: csv, json, jsonl, table, or any tabulate format by name."""
+    """Rows in `fmt`: csv, tsv, json, jsonl, table, or any tabulate format by name."""
     if fmt == "csv":
         write_csv(rows, columns, out)
+    elif fmt == "tsv":
+        write_csv(rows, columns, out, delimiter="\t")
     elif fmt == "json":
         write_json_array(rows, out)
     elif fmt == "jsonl":
@@ -126,37 +163,67 @@ def write_rows(rows: Iterable[Row], columns: Sequence[str], fmt: str, out: IO[st
         write_table(rows, columns, out, tablefmt="simple" if fmt == "table" else fmt)
 
 
+def _check_target(path: Path) -> None:
+    """Refuse a target that is not a regular file: a device, a directory, a symbolic link."""
+    from catalyst_cli.errors import InputError
+
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot write {printable(str(path))}: {exc.strerror}") from None
+    if stat.S_ISREG(mode):
+        return
+    kind = (
+        "a symbolic link"
+        if stat.S_ISLNK(mode)
+        else "a directory"
+        if stat.S_ISDIR(mode)
+        else "a device or other special file"
+    )
+    raise InputError(f"cannot write {printable(str(path))}: it is {kind}, not a regular file")
+
+
 @contextmanager
 def atomic_text_file(path: Path) -> Iterator[IO[str]]:
     """A UTF-8 file that appears at `path` whole or not at all: written beside it, then renamed.
 
-    Parent folders are created. The temporary file is removed on any error and on SIGTERM; a
-    process killed outright leaves at most a hidden `.NAME.*.tmp` beside `path`, never a partial
-    `path`. An OSError becomes one InputError line naming the path.
+    Only a regular file is written or replaced: a device, directory or symbolic link at `path`
+    is an InputError. The file is readable by its owner only (0600), like the database, as it
+    holds learners' emails; missing parent folders are created (0700). The temporary file is
+    removed on any error and on SIGTERM; a process killed outright leaves at most a hidden
+    `.NAME.*.tmp` beside `path`, never a partial `path`. An OSError becomes one InputError line
+    naming the path.
     """
     from catalyst_cli.errors import InputError
 
+    shown = printable(str(path))
+    if "\x00" in str(path):
+        raise InputError(f"cannot write {shown}: a file name cannot contain NUL")
+
     def terminate(signum: int, _frame: FrameType | None) -> NoReturn:
-        note(f"terminated by signal {signum}: {path} was not written")
+        note(f"terminated by signal {signum}: {shown} was not written")
         raise SystemExit(128 + signum)
 
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, terminate) if on_main_thread else None
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # 0o666 less the umask, as for any file the user's shell would create
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        _check_target(path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             yield out
             out.flush()
             os.fsync(out.fileno())
+        _check_target(path)  # again: it may have been replaced while the report ran
         os.replace(tmp, path)
     except BaseException as exc:
         with suppress(OSError):
             tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise InputError(f"cannot write {shown}: {exc.strerror or exc}") from None
         raise
     finally:
         if on_main_thread:
@@ -185,17 +252,18 @@ def write_module_list(rows: Iterable[Row], out: IO[str], *, ascii_only: bool) ->
     for row in rows:
         mark = f"  {arrow}" if row.get("is_next") else ""
         icon = icons[row["status"]]
-        out.write(f"{icon} {row['position']:>2}. {row['title']} ({row['module']}){mark}\n")
+        title, module = printable(row["title"]), printable(row["module"])
+        out.write(f"{icon} {row['position']:>2}. {title} ({module}){mark}\n")
 
 
 def echo(text: str, out: IO[str] | None = None) -> None:
-    """Print a line of data to stdout (or `out`)."""
-    print(text, file=out or sys.stdout)
+    """Print a line of text for people to stdout (or `out`); control characters escaped."""
+    print(printable(text, newlines=True), file=out or sys.stdout)
 
 
 def note(text: str) -> None:
-    """Print a human message (a hint, a summary) to stderr."""
-    print(text, file=sys.stderr)
+    """Print a human message (a hint, a summary) to stderr; control characters escaped."""
+    print(printable(text, newlines=True), file=sys.stderr)
 
 
 @contextmanager

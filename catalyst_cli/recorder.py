@@ -148,7 +148,7 @@ class Recorder:
         return self._stored.get(key)
 
     def _write(self, batch: list[Event]) -> None:
-        if self._marks is None and self._batch > 1:
+        if self._marks is None:
             self._marks = _last_ids(self._session)
         fresh, moved = self._settle_ids(batch)
         by_kind: dict[EventKind, list[Event]] = {}

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
-from catalyst_cli.columns import REPORT_COLUMNS, REPORT_MODULE_COLUMNS
+from catalyst_cli.columns import REPORT_COLUMNS, REPORT_ENROLMENT_COLUMNS, REPORT_MODULE_COLUMNS
 from catalyst_cli.errors import InputError
 from catalyst_cli.rules import DEFAULT_IDLE
+from catalyst_cli.scope import Scope, resolve_scope
 from catalyst_cli.stats import LearnerActivity, iter_activity, learner_stats, module_statuses
 from catalyst_cli.timeutil import TimeArg, resolve_time, zone
-from catalyst_cli.users import known_emails
 
 Row = dict[str, Any]
 
@@ -55,29 +55,52 @@ def build_report(
     users: Sequence[str] | None,
     by_module: bool,
     idle: timedelta = DEFAULT_IDLE,
+    groups: Sequence[str] | None = None,
+    include_withdrawn: bool = False,
 ) -> Report:
-    """Resolve the competency and the learners named, now; the rows are read as they are taken.
+    """Resolve the scope (see `scope.Scope`) now; the rows are read as they are taken.
 
-    Every learner when `users` is empty. Errors surface here, before any row is written.
+    Every learner when `users` and `groups` are empty. Errors surface here, before any row.
     """
     index = catalog_index(session)
-    comp = None if competency is None else index.competency(competency)
-    emails = known_emails(session, users) if users else None
-    activity = iter_activity(session, as_of=as_of, emails=emails)
+    scope = resolve_scope(
+        session,
+        index,
+        competency=competency,
+        users=users,
+        groups=groups,
+        include_withdrawn=include_withdrawn,
+    )
+    activity = iter_activity(session, as_of=as_of, scope=scope)
+    comp = scope.competency
     if by_module:
         return Report(REPORT_MODULE_COLUMNS, _module_rows(activity, index, comp, idle))
-    return Report(REPORT_COLUMNS, _learner_rows(activity, index, comp, idle))
+    if comp is not None:
+        columns = (*REPORT_COLUMNS, *REPORT_ENROLMENT_COLUMNS)
+        return Report(columns, _learner_rows(activity, index, scope, idle))
+    return Report(REPORT_COLUMNS, _learner_rows(activity, index, scope, idle))
 
 
 def _learner_rows(
-    activity: Iterable[LearnerActivity],
-    index: CatalogIndex,
-    competency: CompetencyRef | None,
-    idle: timedelta,
+    activity: Iterable[LearnerActivity], index: CatalogIndex, scope: Scope, idle: timedelta
 ) -> Iterator[Row]:
     for learner in activity:
-        stats = learner_stats(learner, index, competency, idle)
-        yield {c: getattr(stats, c) for c in REPORT_COLUMNS}
+        stats = learner_stats(learner, index, scope.competency, idle)
+        row = {c: getattr(stats, c) for c in REPORT_COLUMNS}
+        if scope.competency is not None:
+            row.update(_enrolment_cells(learner, scope))
+        yield row
+
+
+def _enrolment_cells(learner: LearnerActivity, scope: Scope) -> Row:
+    """`enrolled_at` and `withdrawn_at` on the learner's clock; null when none (C open, say)."""
+    standing = scope.standing(learner)
+    tz = learner.learner.tz
+    times = (None, None) if standing is None else (standing.enrolled_at, standing.withdrawn_at)
+    return {
+        c: None if t is None else t.astimezone(tz)
+        for c, t in zip(REPORT_ENROLMENT_COLUMNS, times, strict=True)
+    }
 
 
 def _module_rows(
@@ -87,5 +110,6 @@ def _module_rows(
     idle: timedelta,
 ) -> Iterator[Row]:
     for learner in activity:
-        for status in module_statuses(learner, index, competency, idle):
+        mine = learner.catalogue(index)
+        for status in module_statuses(learner, index, competency, idle, mine):
             yield {c: getattr(status, c) for c in REPORT_MODULE_COLUMNS}

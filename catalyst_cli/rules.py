@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from catalyst_cli.errors import InputError, unknown
+from catalyst_cli.limits import MAX_INT, check_int, check_json, load_json
 
 
 def passes(score: int, total: int, pass_percent: int) -> bool:
@@ -24,9 +24,11 @@ def percent_half_up(part: int, whole: int) -> int:
 
 
 def validate_score(score: int, total: int, question_count: int | None) -> None:
-    """Check `--score/--total` against the spec's ranges and the quiz's question count."""
-    if total < 1:
-        raise InputError(f"invalid total {total}: must be at least 1")
+    """Check `--score/--total` against the spec's ranges and the quiz's question count.
+
+    Both are stored as INTEGER, so neither may exceed limits.MAX_INT.
+    """
+    check_int("total", total, 1, MAX_INT)
     if not 0 <= score <= total:
         raise InputError(f"invalid score {score}: must be between 0 and the total {total}")
     if question_count and total != question_count:
@@ -49,13 +51,11 @@ def grade(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any]) ->
 
 
 def parse_answers(text: str) -> dict[str, Any]:
-    """Parse `--answers` JSON (already read from @FILE): an object of question id to answer."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid --answers JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+    """Parse `--answers` JSON (already read from @FILE): an object of question id to answer.
+
+    The answers are stored as given, so they are held to limits.check_json.
+    """
+    value = check_json("--answers", load_json(text, "--answers"))
     if not isinstance(value, dict):
         raise InputError("invalid --answers JSON: expected an object {question id: answer}")
     return value

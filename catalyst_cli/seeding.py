@@ -5,11 +5,17 @@ a learner's activity does not depend on how many come before), and from `as_of`:
 and the same `as_of` give the same data. Events go through the recorder, the one write path,
 so seeded data obeys every rule the commands apply. Learners revisit modules they are working
 on, and most events carry the time spent on them, so reports exercise revisits and time spent.
+
+A `prefix` seeds a second cohort beside the first: its emails, event ids and random streams
+carry the prefix, while the catalogue is shared. A given `catalog` replaces the generated one.
+With `enrol`, each learner enrols in a subset of the competencies at the start of the window
+and works only on those; a few withdraw from one later, and some of them re-enrol.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import (
     CatalogIndex,
+    CompetencyRef,
     CompetencySpec,
     ModuleRef,
     ModuleSpec,
@@ -68,6 +75,10 @@ CHOICES = ("a", "b", "c", "d")
 QUIZ_TOTAL = 10  # the total of quizzes without questions
 PROFILES = ("never", "lapsed", "regular", "streak")
 PROFILE_WEIGHTS = (15, 25, 40, 20)
+PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+ENROL_RATE = 0.6  # each competency's chance to be in a learner's subset (at least one is)
+WITHDRAW_RATE = 0.15  # learners who withdraw from one of theirs
+REENROL_RATE = 0.5  # of those, who come back
 
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]
@@ -83,8 +94,17 @@ class SeedPlan:
     modules_per_competency: int = 5
     days: int = 30
     seed: int = 0
+    prefix: str | None = None
+    catalog: tuple[CompetencySpec, ...] | None = None  # None: generate one
+    enrol: bool = False
 
     def __post_init__(self) -> None:
+        if self.prefix is not None and not PREFIX.match(self.prefix):
+            raise InputError(
+                f"invalid --prefix {self.prefix!r}: 1 to 40 lower-case letters, digits or '-'"
+            )
+        if self.catalog is not None and not any(c.modules for c in self.catalog):
+            raise InputError("cannot seed over a catalogue without modules")
         for option, value in (
             ("--users", self.users),
             ("--competencies", self.competencies),
@@ -93,6 +113,10 @@ class SeedPlan:
         ):
             if value < 1:
                 raise InputError(f"invalid {option} {value}: must be at least 1")
+
+    def stream(self, name: str) -> str:
+        """The name of one random stream: the prefix keeps a second cohort's apart."""
+        return name if self.prefix is None else f"{self.prefix}:{name}"
 
 
 @dataclass(frozen=True)
@@ -117,7 +141,12 @@ class SeedSummary:
 
 
 def seed_catalog(plan: SeedPlan) -> tuple[CompetencySpec, ...]:
-    """The plan's catalogue: about 60% of modules have a quiz, half of them with questions."""
+    """The plan's catalogue: the one given, or one generated from the seed.
+
+    In a generated one about 60% of modules have a quiz, half of them with questions.
+    """
+    if plan.catalog is not None:
+        return plan.catalog
     rng = random.Random(f"catalog:{plan.seed}")
     competencies = []
     for c in range(plan.competencies):
@@ -143,11 +172,12 @@ def seed_catalog(plan: SeedPlan) -> tuple[CompetencySpec, ...]:
 
 def seed_people(plan: SeedPlan) -> list[tuple[str, str, str]]:
     """The plan's learners as (email, name, zone); the zones take turns."""
-    rng = random.Random(f"people:{plan.seed}")
+    rng = random.Random(plan.stream(f"people:{plan.seed}"))
     width = max(5, len(str(plan.users)))
+    who = "learner" if plan.prefix is None else f"{plan.prefix}-learner"
     return [
         (
-            f"learner{i:0{width}d}@example.com",
+            f"{who}{i:0{width}d}@example.com",
             f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
             ZONES[(i + plan.seed) % len(ZONES)],
         )
@@ -157,18 +187,28 @@ def seed_people(plan: SeedPlan) -> list[tuple[str, str, str]]:
 
 @dataclass(frozen=True)
 class Course:
-    """The seeded part of the catalogue: competencies' modules in order, each module's quiz."""
+    """The seeded part of the catalogue: competencies, their modules in order, module quizzes."""
 
+    competencies: tuple[CompetencyRef, ...]
     paths: tuple[tuple[ModuleRef, ...], ...]
     quizzes: dict[int, QuizRef]
 
     @classmethod
     def of(cls, index: CatalogIndex, catalog: tuple[CompetencySpec, ...]) -> Course:
         """The course of `catalog` as loaded (the database may hold more)."""
-        paths = tuple(index.modules_of(index.competency(c.slug)) for c in catalog)
+        competencies = tuple(index.competency(c.slug) for c in catalog)
+        paths = tuple(index.modules_of(c) for c in competencies)
         ids = {m.id for path in paths for m in path}
         quizzes = {q.module.id: q for q in index.quizzes.values() if q.module.id in ids}
-        return cls(paths, quizzes)
+        return cls(competencies, paths, quizzes)
+
+    def only(self, positions: Sequence[int]) -> Course:
+        """The course of the competencies at these positions (0-based), in catalogue order."""
+        return Course(
+            tuple(self.competencies[i] for i in positions),
+            tuple(self.paths[i] for i in positions),
+            self.quizzes,
+        )
 
 
 def _active_days(rng: random.Random, days: int) -> list[int]:
@@ -279,17 +319,54 @@ def _wrong(answer: Any) -> Any:
     return next(c for c in CHOICES if c != answer)
 
 
+def _enrolments(
+    plan: SeedPlan, number: int, learner: Learner, course: Course, as_of: datetime
+) -> tuple[Course, list[Event]]:
+    """The learner's part of the course under `--enrol`, and their enrol and withdraw events.
+
+    Enrolments are at 06:00 on the window's first day, before any activity (07:00 or later);
+    a withdrawal is at 06:30 on a later day, and a re-enrolment at 06:45 a few days after it.
+    """
+    rng = random.Random(plan.stream(f"enrol:{plan.seed}:{number}"))
+    picked = [i for i in range(len(course.paths)) if rng.random() < ENROL_RATE]
+    if not picked:
+        picked = [_below(rng, len(course.paths))]
+    tz = learner.tz
+    first = as_of.astimezone(tz).date() - timedelta(days=plan.days - 1)
+
+    def event(kind: EventKind, day: int, minute: int, competency: CompetencyRef) -> Event:
+        local = datetime.combine(first + timedelta(days=day), time(6, minute), tzinfo=tz)
+        return Event(kind, learner.id, local.astimezone(UTC), competency_id=competency.id)
+
+    events = [event(EventKind.enrol, 0, 0, course.competencies[i]) for i in picked]
+    if plan.days > 2 and rng.random() < WITHDRAW_RATE:
+        left = course.competencies[_pick(rng, picked)]
+        day = 1 + _below(rng, plan.days - 1)
+        events.append(event(EventKind.withdraw, day, 30, left))
+        if rng.random() < REENROL_RATE:
+            events.append(event(EventKind.enrol, day + 1 + _below(rng, 7), 45, left))
+    return course.only(picked), sorted(
+        (e for e in events if e.at <= as_of), key=lambda e: (e.at, e.competency_id or 0)
+    )
+
+
 def learner_events(
     plan: SeedPlan, number: int, learner: Learner, course: Course, as_of: datetime
 ) -> Iterator[Event]:
     """The events of the plan's learner `number`, in time order, none after `as_of`."""
-    rng = random.Random(f"learner:{plan.seed}:{number}")
+    rng = random.Random(plan.stream(f"learner:{plan.seed}:{number}"))
     # half the learners come through a system that sends idempotency keys; derived from the
-    # seed, so the same options and --as-of give the same data, whatever the clock says
+    # seed (and prefix), so the same options and --as-of give the same data, whatever the clock
     key = f"seed{plan.seed}-{number}" if rng.random() < 0.5 else None
+    if key is not None and plan.prefix is not None:
+        key = f"{plan.prefix}-{key}"
+    enrolments: list[Event] = []
+    if plan.enrol:
+        course, enrolments = _enrolments(plan, number, learner, course, as_of)
     learning = _Learning(rng, learner.id, course, key)
     tz = learner.tz
     today = as_of.astimezone(tz).date()
+    yield from enrolments  # the recorder keeps no order: time order is for readers only
     for day_index in _active_days(rng, plan.days):
         day: date = today - timedelta(days=plan.days - 1 - day_index)
         begin = time(7 + _below(rng, 15), _below(rng, 60))

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
 from catalyst_cli.db.models import Competency, LearningEvent, LearningProgress, QuizAttempt, User
 from catalyst_cli.enrolment import Enrolment, catalogue, enrolments
+from catalyst_cli.errors import NotEnrolledError
 from catalyst_cli.rules import DEFAULT_IDLE, Streak, percent_half_up, streak, time_spent
+from catalyst_cli.scope import Scope
 from catalyst_cli.timeutil import TimeArg, local_date, resolve_time
 from catalyst_cli.users import Learner, get_learner
 
@@ -131,11 +133,16 @@ def _email_key(session: Session) -> ColumnElement[str]:
 
 
 def iter_activity(
-    session: Session, *, as_of: datetime, emails: Iterable[str] | None = None
+    session: Session,
+    *,
+    as_of: datetime,
+    emails: Iterable[str] | None = None,
+    scope: Scope | None = None,
 ) -> Iterator[LearnerActivity]:
-    """Every learner's activity at `as_of`, ordered by email (all learners, or those named).
+    """The activity at `as_of` of every learner in `scope` (and among `emails`), by email.
 
-    Four streamed queries; memory holds one learner's rows at a time.
+    Four streamed queries, narrowed in SQL by the scope's learners and groups; its enrolment
+    rule is then applied to each learner's events. Memory holds one learner's rows at a time.
     """
     order = _email_key(session)
     keys = sorted({e.strip().lower() for e in emails}) if emails is not None else None
@@ -143,6 +150,8 @@ def iter_activity(
     def scoped(stmt: Any) -> Any:
         if keys is not None:
             stmt = stmt.where(User.email.in_(keys))
+        if scope is not None:
+            stmt = stmt.where(scope.learner_clause())
         return stmt.order_by(order).execution_options(yield_per=_STREAM_BATCH)
 
     # Core rows through the session's connection: for plain columns the ORM's row handling
@@ -196,7 +205,7 @@ def iter_activity(
     events_by_user = _Grouped(events)
     for row in learners:
         learner = Learner(*row)
-        yield LearnerActivity(
+        activity = LearnerActivity(
             learner,
             as_of,
             tuple(ProgressRow(*r[1:]) for r in progress_by_user.take(learner.id)),
@@ -204,6 +213,8 @@ def iter_activity(
             tuple(EventRow(*r[1:]) for r in events_by_user.take(learner.id)),
             open_ones,
         )
+        if scope is None or scope.admits(activity):
+            yield activity
 
 
 def open_competencies(session: Session, *, as_of: datetime) -> frozenset[int]:
@@ -342,8 +353,13 @@ def module_statuses(
     index: CatalogIndex,
     competency: CompetencyRef | None,
     idle: timedelta = DEFAULT_IDLE,
+    catalogue: frozenset[int] | None = None,
 ) -> list[ModuleStatus]:
-    """The learner's status on each module in catalogue order; the first not completed is next."""
+    """The learner's status on each module in catalogue order; the first not completed is next.
+
+    Every module of the competency (or of all) by default, as `modules` shows them; with
+    `catalogue`, only the modules of those competencies (a report's learner's catalogue).
+    """
     tz = activity.learner.tz
     as_of = activity.as_of
     progress = {p.module_id: p for p in activity.progress}
@@ -360,6 +376,8 @@ def module_statuses(
     rows = []
     next_found = False
     for m in index.modules_of(competency):
+        if catalogue is not None and m.competency_id not in catalogue:
+            continue
         p = progress.get(m.id)
         done = p is not None and p.completed_at is not None and p.completed_at <= as_of
         status = "completed" if done else "in_progress" if p is not None else "not_started"
@@ -396,7 +414,10 @@ class LearnerView:
     idle: timedelta = DEFAULT_IDLE
 
     def stats(self) -> LearnerStats:
-        """The learner's stats."""
+        """The learner's stats; under a competency outside their catalogue, a NotEnrolledError."""
+        comp = self.competency
+        if comp is not None and comp.id not in self.activity.catalogue(self.index):
+            raise NotEnrolledError(f"{self.activity.learner.email} is not enrolled in {comp.slug}")
         return learner_stats(self.activity, self.index, self.competency, self.idle)
 
     def modules(self) -> list[ModuleStatus]:

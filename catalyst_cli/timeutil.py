@@ -2,7 +2,8 @@
 
 Zones are read with the standard library's zoneinfo (IANA database, DST-aware): it converts about
 twenty times faster than dateutil.tz, which matters when a report converts a million timestamps.
-dateutil parses ISO 8601.
+dateutil parses ISO 8601. Every parsed time is inside limits.MIN_INSTANT..MAX_INSTANT, so any
+zone's clock can show it; reads clamp older rows stored outside that range instead of failing.
 """
 
 from __future__ import annotations
@@ -11,12 +12,23 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from catalyst_cli.errors import InputError
+from catalyst_cli.limits import MAX_INSTANT, MAX_TIMEZONE, MIN_INSTANT, check_instant, preview
 
 _NEGATIVE_ZERO_OFFSET = re.compile(r"T.*-00(:?00)?$")  # RFC 3339: "offset unknown"
 NOON = time(12, 0)
+
+
+# Files of the zone database that are not IANA zones: the machine's own setting, which would
+# make the same command mean different things on different machines, and a template.
+_NOT_ZONES = frozenset({"localtime", "posixrules"})
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones()) - _NOT_ZONES
 
 
 @lru_cache(maxsize=512)
@@ -25,12 +37,12 @@ def zone(name: str) -> tzinfo:
     if name.upper() == "UTC":
         return UTC
     try:
-        if not name or name.startswith(("/", ".")) or ".." in name:
+        if len(name) > MAX_TIMEZONE or name not in _zone_names():
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InputError(
-            f"unknown timezone {name!r}: use an IANA zone such as Europe/Paris"
+            f"unknown timezone {name[:MAX_TIMEZONE]!r}: use an IANA zone such as Europe/Paris"
         ) from None
 
 
@@ -55,20 +67,27 @@ class TimeArg:
     day: date | None = None
 
     def resolve(self, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
-        """The instant: without an offset in `tz`; a bare date is its noon, or its end."""
+        """The instant: without an offset in `tz`; a bare date is its noon, or its end.
+
+        An instant outside limits.MIN_INSTANT..MAX_INSTANT is an InputError.
+        """
         if self.day is not None:
-            return datetime.combine(self.day, time.max if end_of_day else NOON, tzinfo=tz)
+            return check_instant(
+                datetime.combine(self.day, time.max if end_of_day else NOON, tzinfo=tz)
+            )
         assert self.value is not None
         if self.value.tzinfo is None:
-            return self.value.replace(tzinfo=tz)
-        return self.value
+            return check_instant(self.value.replace(tzinfo=tz))
+        return check_instant(self.value)
 
 
 def time_arg(text: str) -> TimeArg:
     """Parse an ISO 8601 TIME (a date, a date and time, with or without an offset)."""
     text = text.strip()
     if _NEGATIVE_ZERO_OFFSET.search(text):
-        raise InputError(f"invalid time {text!r}: the offset -00:00 means unknown; use Z or +00:00")
+        raise InputError(
+            f"invalid time {preview(text)}: the offset -00:00 means unknown; use Z or +00:00"
+        )
     if len(text) <= 10 or "T" not in text.upper():
         day = _bare_date(text)
         if day is not None:
@@ -82,7 +101,7 @@ def time_arg(text: str) -> TimeArg:
             value = isoparse(text)  # the forms fromisoformat lacks, such as 24:00
         except (ValueError, OverflowError):
             raise InputError(
-                f"invalid time {text!r}: use ISO 8601, e.g. 2026-03-01T09:30"
+                f"invalid time {preview(text)}: use ISO 8601, e.g. 2026-03-01T09:30"
             ) from None
     return TimeArg(text, value=value)
 
@@ -158,19 +177,29 @@ def format_duration(micros: int) -> str:
     return text
 
 
+def clamp(value: datetime) -> datetime:
+    """An aware `value` moved inside MIN_INSTANT..MAX_INSTANT (for rows stored before the limit)."""
+    return MIN_INSTANT if value < MIN_INSTANT else MAX_INSTANT if value > MAX_INSTANT else value
+
+
 def to_utc(value: datetime) -> datetime:
     """The same instant in UTC."""
-    return value.astimezone(UTC)
+    return clamp(value).astimezone(UTC)
+
+
+def in_zone(value: datetime, tz: tzinfo) -> datetime:
+    """`value` on the wall clock of `tz`; never overflows, whatever row it was read from."""
+    return clamp(value).astimezone(tz)
 
 
 def local_date(value: datetime, tz: tzinfo) -> date:
     """The date of `value` on a wall clock in `tz`."""
-    return value.astimezone(tz).date()
+    return in_zone(value, tz).date()
 
 
 def iso(value: datetime | None, tz: tzinfo) -> str | None:
     """ISO 8601 with an explicit offset, on the wall clock of `tz`."""
-    return None if value is None else value.astimezone(tz).isoformat()
+    return None if value is None else in_zone(value, tz).isoformat()
 
 
 def resolve_time(

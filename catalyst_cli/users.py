@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from catalyst_cli.db.models import User
 from catalyst_cli.db.upsert import dialect_insert
 from catalyst_cli.errors import InputError, NotFoundError
+from catalyst_cli.limits import MAX_EMAIL, MAX_NAME, check_identifier, check_text, preview
 from catalyst_cli.timeutil import zone
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -34,11 +35,19 @@ class Learner:
 
 
 def normalize_email(email: str) -> str:
-    """The stored form of an email: trimmed and lower-cased; a malformed one is an InputError."""
-    value = email.strip().lower()
-    if not _EMAIL.match(value) or len(value) > 320:
-        raise InputError(f"invalid email {email!r}")
+    """The stored form of an email: trimmed and lower-cased; a malformed one is an InputError.
+
+    No control, invisible or space characters, at most limits.MAX_EMAIL characters.
+    """
+    value = check_identifier("email", email.strip().lower(), MAX_EMAIL)
+    if not _EMAIL.match(value):
+        raise InputError(f"invalid email {preview(email)}")
     return value
+
+
+def check_name(name: str) -> str:
+    """A learner's display name, as both backends store it."""
+    return check_text("name", name, MAX_NAME)
 
 
 def add_user(
@@ -46,6 +55,8 @@ def add_user(
 ) -> Learner:
     """Add a learner, or update the name and zone given for an existing one."""
     key = normalize_email(email)
+    if name is not None:
+        check_name(name)
     if timezone is not None:
         zone(timezone)
     values = {"email": key, "name": name, "timezone": timezone or "UTC", "created_at": now}
@@ -60,14 +71,29 @@ def add_user(
     return get_learner(session, key)
 
 
+def _unknown_user(email: str) -> NotFoundError:
+    hint = email if len(email) <= MAX_EMAIL else "EMAIL"
+    return NotFoundError(f"unknown user {preview(email)}: add it with `catalyst users add {hint}`")
+
+
+def _lookup_key(email: str) -> str:
+    """The stored form of an email to look up; one no row can hold is unknown at once."""
+    key = email.strip().lower()
+    try:
+        return check_text("email", key, MAX_EMAIL)
+    except InputError:
+        raise _unknown_user(email) from None
+
+
 def get_learner(session: Session, email: str) -> Learner:
     """The learner with this email; unknown is a NotFoundError."""
-    key = email.strip().lower()
     row = session.execute(
-        select(User.id, User.email, User.name, User.timezone).where(User.email == key)
+        select(User.id, User.email, User.name, User.timezone).where(
+            User.email == _lookup_key(email)
+        )
     ).first()
     if row is None:
-        raise NotFoundError(f"unknown user {email!r}: add it with `catalyst users add {email}`")
+        raise _unknown_user(email)
     return Learner(*row)
 
 
@@ -80,10 +106,9 @@ def list_learners(session: Session) -> Iterator[Learner]:
 
 def known_emails(session: Session, emails: Iterable[str]) -> list[str]:
     """The stored form of each email given (case-insensitive); an unknown one is NotFoundError."""
-    given = {e.strip().lower(): e for e in emails}
+    given = {_lookup_key(e): e for e in emails}
     found = set(session.scalars(select(User.email).where(User.email.in_(sorted(given)))))
     for key in sorted(given):
         if key not in found:
-            email = given[key]
-            raise NotFoundError(f"unknown user {email!r}: add it with `catalyst users add {email}`")
+            raise _unknown_user(given[key])
     return sorted(found)

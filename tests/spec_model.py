@@ -9,11 +9,20 @@ Choices where SPEC.md is silent, made to match catalyst's documented ones:
 
 * An attempt without `--id` is recognised by its content (user, quiz, instant, score, total):
   an identical one is recorded once.
-* An attempt's "content" for `--id` comparison is (user, quiz, score, total, answers); as in
-  xAPI the time is not compared (`ID_CONTENT_INCLUDES_TIME`).
+* An event's "content" for `--id` comparison is its kind, user, target, score, total, answers
+  and duration; the time is not compared (`ID_CONTENT_INCLUDES_TIME`), so a retried command
+  whose time defaults to "now" is a repeat. A repeated id (same content) records nothing; the
+  first stands.
+* A start or completion without an id at the same instant as one recorded before (same user,
+  kind and module) is the same event: the first (and its duration) stands.
+* Activity days and time spent count learning events only: starts (revisits too),
+  completions and attempts.
 * A naive local time that falls in a DST gap or overlap is read as Python's zoneinfo does
   (fold=0: the offset in force before the transition, as RFC 5545 reads a local time in a gap).
   dateutil.tz reads a time in a gap with the offset after it: one hour apart.
+* Enrolment ("Learners in bulk, groups and enrolment"): a withdraw with no enrolment before it
+  changes no standing but, being an enrolment recorded, closes the competency for everybody.
+  Enrolments are not activity and have no time spent.
 * `user` in output is the email as registered. catalyst shows it lower-cased (it stores it so),
   so the comparison registers lower-case emails and varies the case only in `--user`.
 """
@@ -29,6 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_PASS_PERCENT = 70
+IDLE = timedelta(minutes=30)
 ID_CONTENT_INCLUDES_TIME = False
 END_OF_DAY = time(23, 59, 59, 999999)
 NOON = time(12, 0)
@@ -119,7 +129,7 @@ class LearnerDef:
 
 @dataclass(frozen=True)
 class Event:
-    """One write as a caller gives it: `start`, `complete` or `quiz` (a submission)."""
+    """One write as a caller gives it: `start`, `complete`, `quiz`, `enrol` or `withdraw`."""
 
     kind: str
     user: str
@@ -130,22 +140,46 @@ class Event:
     total: int | None = None
     answers: tuple[tuple[str, str], ...] | None = None  # {question id: answer}, as pairs
     id: str | None = None
+    duration: int | None = None  # whole seconds
+    competency: str | None = None  # for enrol and withdraw (generated without id or duration)
 
     def cli_args(self) -> list[str]:
         """The catalyst command line recording this event."""
         when = ["--user", self.user, "--at", self.at]
+        if self.id is not None:
+            when += ["--id", self.id]
+        if self.duration is not None:
+            when += [
+                "--duration",
+                f"PT{self.duration}S" if self.duration % 2 else str(self.duration),
+            ]
         if self.kind in ("start", "complete"):
             assert self.module is not None
             return [self.kind, self.module, *when]
+        if self.kind in ("enrol", "withdraw"):
+            assert self.competency is not None and self.id is None and self.duration is None
+            return [self.kind, self.competency, *when]
         assert self.quiz is not None
         args = ["quiz", "submit", self.quiz, *when]
         if self.answers is not None:
             args += ["--answers", json.dumps(dict(self.answers))]
         else:
             args += ["--score", str(self.score), "--total", str(self.total)]
-        if self.id is not None:
-            args += ["--id", self.id]
         return args
+
+
+@dataclass(frozen=True)
+class _ModuleEvent:
+    user: str
+    kind: str
+    module: str
+    at: datetime
+    duration: int | None
+    id: str | None
+
+    def content(self) -> tuple[Any, ...]:
+        base: tuple[Any, ...] = (self.kind, self.user, self.module, self.duration)
+        return (*base, self.at) if ID_CONTENT_INCLUDES_TIME else base
 
 
 @dataclass(frozen=True)
@@ -159,9 +193,18 @@ class _Attempt:
     passed: bool
     answers: tuple[tuple[str, str], ...] | None
     id: str | None
+    duration: int | None
 
     def content(self) -> tuple[Any, ...]:
-        base: tuple[Any, ...] = (self.user, self.quiz, self.score, self.total, self.answers)
+        base: tuple[Any, ...] = (
+            "quiz",
+            self.user,
+            self.quiz,
+            self.score,
+            self.total,
+            self.answers,
+            self.duration,
+        )
         return (*base, self.at) if ID_CONTENT_INCLUDES_TIME else base
 
 
@@ -214,9 +257,9 @@ class SpecModel:
 
     catalogue: Catalogue
     learners: Iterable[LearnerDef]
-    starts: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
-    completions: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
+    module_events: list[_ModuleEvent] = field(default_factory=list)
     attempts: list[_Attempt] = field(default_factory=list)
+    enrolments: list[tuple[str, str, datetime, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.zones = {x.email.lower(): x.tz for x in self.learners}
@@ -238,12 +281,27 @@ class SpecModel:
         if user not in self.zones:
             return 1
         at = parse_time(event.at, self.zones[user], as_of=False)
+        if event.kind in ("enrol", "withdraw"):
+            if event.competency not in {c.slug for c in self.catalogue.competencies}:
+                return 1
+            self.enrolments.append((user, event.competency, at, event.kind))
+            return 0
         if event.kind in ("start", "complete"):
             paths = {f"{c}/{m.slug}" for c, _, m in self.module_paths}
             if event.module not in paths:
                 return 1
-            book = self.starts if event.kind == "start" else self.completions
-            book.setdefault((user, event.module), []).append(at)
+            new = _ModuleEvent(user, event.kind, event.module, at, event.duration, event.id)
+            if event.id is not None:
+                first = self._keyed(event.id)
+                if first is not None:
+                    return 0 if first.content() == new.content() else 1
+            elif any(
+                e.id is None
+                and (e.user, e.kind, e.module, e.at) == (user, new.kind, new.module, at)
+                for e in self.module_events
+            ):
+                return 0
+            self.module_events.append(new)
             return 0
         assert event.kind == "quiz"
         if event.quiz not in self.quiz_module:
@@ -276,9 +334,10 @@ class SpecModel:
             passes(score, total, quiz.percent),
             event.answers,
             event.id,
+            event.duration,
         )
         if event.id is not None:
-            first = next((a for a in self.attempts if a.id == event.id), None)
+            first = self._keyed(event.id)
             if first is not None:
                 return 0 if first.content() == attempt.content() else 1
         else:
@@ -294,6 +353,12 @@ class SpecModel:
         self.attempts.append(attempt)
         return 0
 
+    def _keyed(self, key: str) -> _ModuleEvent | _Attempt | None:
+        for e in self.module_events:
+            if e.id == key:
+                return e
+        return next((a for a in self.attempts if a.id == key), None)
+
     # reads
 
     def _as_of(self, user: str, as_of: str) -> tuple[str, datetime]:
@@ -305,9 +370,13 @@ class SpecModel:
 
     def _progress(self, user: str, path: str, when: datetime) -> tuple[datetime | None, ...]:
         """(started_at, completed_at) of one module, from the events at or before `when`."""
-        key = (user.lower(), path)
-        starts = [t for t in self.starts.get(key, []) if t <= when]
-        completes = [t for t in self.completions.get(key, []) if t <= when]
+        mine = [
+            e
+            for e in self.module_events
+            if (e.user, e.module) == (user.lower(), path) and e.at <= when
+        ]
+        starts = [e.at for e in mine if e.kind == "start"]
+        completes = [e.at for e in mine if e.kind == "complete"]
         tries = [a for a in self._attempts(user, when) if a.module == path]
         started = starts + completes + [a.at for a in tries]
         completed = completes + [a.at for a in tries if a.passed]
@@ -316,13 +385,67 @@ class SpecModel:
     def activity_days(self, user: str, when: datetime) -> set[date]:
         zone = ZoneInfo(self.zones[user.lower()])
         days: set[date] = set()
-        for comp, _, m in self.module_paths:
-            for t in self._progress(user, f"{comp}/{m.slug}", when):
-                if t is not None:
-                    days.add(t.astimezone(zone).date())
+        for e in self.module_events:
+            if e.user == user.lower() and e.at <= when:
+                days.add(e.at.astimezone(zone).date())
         for a in self._attempts(user, when):
             days.add(a.at.astimezone(zone).date())
         return days
+
+    def time_spent(self, user: str, when: datetime, competency: str | None) -> int:
+        """Seconds: each event a moment or the span of its duration ending at its time; spans
+        sorted, joined across gaps of at most IDLE, their lengths added."""
+        spans = []
+        for e in self.module_events:
+            if e.user == user.lower() and e.at <= when:
+                if competency is None or e.module.split("/")[0] == competency:
+                    spans.append((e.at - timedelta(seconds=e.duration or 0), e.at))
+        for a in self._attempts(user, when):
+            if competency is None or a.module.split("/")[0] == competency:
+                spans.append((a.at - timedelta(seconds=a.duration or 0), a.at))
+        spans.sort()
+        total = timedelta(0)
+        merged: list[list[datetime]] = []
+        for start, end in spans:
+            if merged and start - merged[-1][1] <= IDLE:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in merged:
+            total += end - start
+        return int(total.total_seconds() // 1)
+
+    def standing(
+        self, user: str, competency: str, when: datetime
+    ) -> tuple[bool, datetime | None, datetime | None]:
+        """(enrolled, enrolled_at, withdrawn_at) of a learner in a competency at `when`.
+
+        Replayed in time order, a withdraw after an enrol at the same instant (it wins).
+        """
+        mine = sorted(
+            (at, kind == "withdraw")
+            for who, comp, at, kind in self.enrolments
+            if who == user.lower() and comp == competency and at <= when
+        )
+        enrolled, since, left = False, None, None
+        for at, is_withdraw in mine:
+            if is_withdraw and enrolled:
+                enrolled, left = False, at
+            elif not is_withdraw and not enrolled:
+                enrolled, since, left = True, at, None
+        return enrolled, since, left
+
+    def is_open(self, competency: str, when: datetime) -> bool:
+        """No enrol or withdraw recorded for it, by anyone, at or before `when`."""
+        return not any(c == competency and at <= when for _, c, at, _ in self.enrolments)
+
+    def catalogue_of(self, user: str, when: datetime) -> set[str]:
+        """The open competencies and those the learner is enrolled in."""
+        return {
+            c.slug
+            for c in self.catalogue.competencies
+            if self.is_open(c.slug, when) or self.standing(user, c.slug, when)[0]
+        }
 
     def streak(self, user: str, as_of: str) -> dict[str, Any]:
         zone, when = self._as_of(user, as_of)
@@ -353,23 +476,31 @@ class SpecModel:
             "active_today": today in days,
         }
 
-    def stats(self, user: str, as_of: str, competency: str | None = None) -> dict[str, Any]:
-        zone, when = self._as_of(user, as_of)
-        modules = [
-            f"{c}/{m.slug}"
-            for c, _, m in self.module_paths
-            if competency is None or c == competency
-        ]
+    def stats(self, user: str, as_of: str, competency: str | None = None) -> dict[str, Any] | None:
+        """The stats JSON; None when the competency is outside the learner's catalogue (exit 1)."""
+        _, when = self._as_of(user, as_of)
+        if competency is not None and competency not in self.catalogue_of(user, when):
+            return None
+        return self.stats_at(user, when, competency)
+
+    def stats_at(self, user: str, when: datetime, competency: str | None) -> dict[str, Any]:
+        """A learner's stats at an instant: totals over their catalogue, attempts over all."""
+        zone = self.zones[user.lower()]
+        mine = self.catalogue_of(user, when)
+
+        def in_scope(comp: str) -> bool:
+            return competency is None or comp == competency
+
+        modules = [f"{c}/{m.slug}" for c, _, m in self.module_paths if in_scope(c) and c in mine]
         quizzes = {
-            slug
-            for slug, (_, path) in self.quiz_module.items()
-            if competency is None or path.split("/")[0] == competency
+            slug for slug, (_, path) in self.quiz_module.items() if in_scope(path.split("/")[0])
         }
+        counted = {q for q in quizzes if self.quiz_module[q][1].split("/")[0] in mine}
         states = [self._progress(user, p, when) for p in modules]
         completed = sum(1 for _, done in states if done is not None)
         in_progress = sum(1 for start, done in states if start is not None and done is None)
         tries = [a for a in self._attempts(user, when) if a.quiz in quizzes]
-        streak = self.streak(user, as_of)
+        streak = self.streak(user, when.isoformat())
         return {
             "user": self.emails[user.lower()],
             "as_of": render(when, zone),
@@ -379,15 +510,38 @@ class SpecModel:
             "modules_completed": completed,
             "modules_in_progress": in_progress,
             "progress_percent": half_up(completed, len(modules)),
-            "quizzes_total": len(quizzes),
-            "quizzes_passed": len({a.quiz for a in tries if a.passed}),
+            "quizzes_total": len(counted),
+            "quizzes_passed": len({a.quiz for a in tries if a.passed and a.quiz in counted}),
             "quiz_attempts": len(tries),
             "quiz_attempts_passed": sum(1 for a in tries if a.passed),
             "current_streak": streak["current_streak"],
             "longest_streak": streak["longest_streak"],
             "last_active": streak["last_active"],
             "streak_at_risk": streak["streak_at_risk"],
+            "time_spent": self.time_spent(user, when, competency),
         }
+
+    def report(
+        self, as_of: str, competency: str, *, include_withdrawn: bool
+    ) -> list[dict[str, Any]]:
+        """`report --competency C --format json` (`--as-of` in UTC): the learners in scope."""
+        when = parse_time(as_of, "UTC", as_of=True)
+        rows = []
+        for key in sorted(self.zones):
+            enrolled, since, left = self.standing(key, competency, when)
+            if not (
+                self.is_open(competency, when)
+                or enrolled
+                or (include_withdrawn and left is not None)
+            ):
+                continue
+            zone = self.zones[key]
+            row: dict[str, Any] = {"user": self.emails[key], "name": None}
+            row.update(self.stats_at(key, when, competency))
+            row["enrolled_at"] = render(since, zone)
+            row["withdrawn_at"] = render(left, zone)
+            rows.append(row)
+        return rows
 
     def modules(self, user: str, competency: str, as_of: str) -> list[dict[str, Any]]:
         zone, when = self._as_of(user, as_of)

@@ -357,9 +357,9 @@ def test_list_then_import_reproduces_the_learners(
         seen.update(ids)
         lines.append(
             json.dumps(
-                {"email": f"p{i}@example.com", **p, "groups": sorted(p["groups"]), "ids": ids}
+                {"email": f"p{i}@example.com", **p, "groups": sorted(p["groups"]), "ids": ids}  # type: ignore[call-overload]
             )
-        )  # type: ignore[call-overload]
+        )
     run(sqlite_url, "\n".join(lines) + "\n", fmt=FileFormat.jsonl)
     first = listed(sqlite_url)
     written = _learners_csv(sqlite_url)

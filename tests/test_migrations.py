@@ -6,6 +6,7 @@ PostgreSQL only by `catalyst db upgrade`, and a schema newer than the code stops
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
 from catalyst_cli.db import models  # noqa: F401  (registers the tables on Base.metadata)
@@ -66,6 +67,7 @@ UPSERT_KEYS = {
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database that exists but has never been migrated, on each backend in turn."""
     if request.param == "sqlite":
+        (tmp_path / "empty.db").touch()  # an empty file is an empty SQLite database
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
     admin_url: str = request.getfixturevalue("pg_admin_url")
@@ -253,8 +255,16 @@ def test_db_current_and_upgrade(empty_url: str) -> None:
     assert (current.exit_code, current.stdout) == (0, f"{HEAD_REVISION}\n")
 
 
-def test_sqlite_new_file_is_brought_to_head_by_any_command(tmp_path: Path) -> None:
+def test_sqlite_new_file_is_brought_to_head_by_a_command_that_writes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
+    added = run(url, "users", "add", "ann@example.com")
+    assert added.exit_code == 0, added.stderr
+    assert run(url, "db", "current").stdout == f"{HEAD_REVISION}\n"
+
+
+def test_sqlite_empty_file_is_brought_to_head_by_a_read_only_command(tmp_path: Path) -> None:
+    (tmp_path / "empty.db").touch()
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
     listed = run(url, "users", "list", "--format", "json")
     assert (listed.exit_code, listed.stdout) == (0, "[]\n"), listed.stderr
     assert listed.stderr == ""
@@ -276,13 +286,124 @@ def test_schema_newer_than_the_code_stops_every_command(empty_url: str) -> None:
     engine = make_engine(normalize_url(empty_url))
     upgrade(engine)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     engine.dispose()
     for args in (("users", "list"), ("users", "add", "ann@example.com"), ("db", "upgrade")):
         result = run(empty_url, *args)
         assert result.exit_code == 4, (args, result.output)
         assert result.stdout == ""
         assert result.stderr.count("\n") == 1, result.stderr
-        assert "ffff" in result.stderr
+        assert "9999" in result.stderr
         assert "upgrade catalyst" in result.stderr
-    assert run(empty_url, "db", "current").stdout == "ffff\n"
+    assert run(empty_url, "db", "current").stdout == "9999\n"
+
+
+# --- 0002: a database of the first release keeps every stat --------------------------------
+
+
+def test_a_first_release_database_upgrades_and_keeps_every_stat(
+    engine: Engine, empty_url: str, tmp_path: Path
+) -> None:
+    """Made as release 0001 made it (progress rows and attempts only), then upgraded."""
+    upgrade(engine, "0001")
+    ts = (
+        "'2026-03-0{}T09:00:00+00:00'"
+        if engine.dialect.name == "postgresql"
+        else "'2026-03-0{} 09:00:00.000000'"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO competencies (id, slug, title, position) VALUES (1, 'py', 'Py', 1)")
+        )
+        for mid, slug in ((1, "a"), (2, "b"), (3, "c")):
+            conn.execute(
+                text(
+                    "INSERT INTO learning_modules (id, competency_id, slug, title, position)"
+                    f" VALUES ({mid}, 1, '{slug}', '{slug}', {mid})"
+                )
+            )
+        conn.execute(
+            text(
+                "INSERT INTO quizzes (id, module_id, slug, title, pass_percent, position)"
+                " VALUES (1, 2, 'b-quiz', 'B quiz', 50, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, email, name, timezone, created_at)"
+                f" VALUES (1, 'ann@example.com', 'Ann', 'UTC', {ts.format(1)})"
+            )
+        )
+        rows = (  # module, status, started day, completed day
+            (1, "completed", 1, 2),
+            (2, "completed", 3, 3),  # completed when first started (by a passing attempt)
+            (3, "in_progress", 5, None),
+        )
+        for mid, status, started, done in rows:
+            completed = "NULL" if done is None else ts.format(done)
+            conn.execute(
+                text(
+                    "INSERT INTO learning_progress (user_id, module_id, status, started_at,"
+                    f" completed_at) VALUES (1, {mid}, '{status}', {ts.format(started)}, {completed})"
+                )
+            )
+        conn.execute(
+            text(
+                "INSERT INTO quiz_attempts (user_id, quiz_id, score, total_questions, passed,"
+                f" created_at) VALUES (1, 1, 4, 5, {'true' if engine.dialect.name == 'postgresql' else 1},"
+                f" {ts.format(3)})"
+            )
+        )
+    assert run(empty_url, "db", "upgrade").exit_code == 0
+    assert revision_of(engine) == HEAD_REVISION
+    with engine.connect() as conn:
+        kinds = sorted(
+            (r[0], r[1]) for r in conn.execute(text("SELECT kind, module_id FROM learning_events"))
+        )
+    assert kinds == [("complete", 1), ("complete", 2), ("start", 1), ("start", 3)]
+    result = run(
+        empty_url, "stats", "--user", "ann@example.com", "--as-of", "2026-03-06", "-f", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    stats = json.loads(result.stdout)
+    figures = {k: stats[k] for k in (
+        "modules_total", "modules_completed", "modules_in_progress", "progress_percent",
+        "quizzes_passed", "quiz_attempts", "current_streak", "longest_streak", "last_active",
+    )}  # fmt: skip
+    # days 03-01, 03-02, 03-03 and 03-05, as the first release counted them
+    assert figures == {
+        "modules_total": 3, "modules_completed": 2, "modules_in_progress": 1,
+        "progress_percent": 67, "quizzes_passed": 1, "quiz_attempts": 1,
+        "current_streak": 1, "longest_streak": 3, "last_active": "2026-03-05",
+    }  # fmt: skip
+
+
+def snapshot_tables(url: str) -> tuple[list[str], list[Any]]:
+    """The table names and schema revision rows, read without catalyst's engine."""
+    engine = create_engine(normalize_url(url))
+    try:
+        with engine.connect() as conn:
+            rows = list(conn.execute(text("SELECT * FROM alembic_version")))
+            return sorted(inspect(conn).get_table_names()), rows
+    finally:
+        engine.dispose()
+
+
+def test_another_alembic_projects_database_is_not_catalysts(empty_url: str) -> None:
+    engine = make_engine(normalize_url(empty_url))
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('ae1027a6acf')"))
+    engine.dispose()
+    before = snapshot_tables(empty_url)
+    for args in (
+        ("users", "list"),
+        ("users", "add", "ann@example.com"),
+        ("db", "upgrade"),
+        ("db", "current"),
+    ):
+        result = run(empty_url, *args)
+        assert result.exit_code == 4, (args, result.output)
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "is not a catalyst database" in result.stderr
+    assert snapshot_tables(empty_url) == before

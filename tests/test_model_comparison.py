@@ -5,7 +5,10 @@ without questions, any pass_percent), learners from Pacific/Kiritimati (+14) to 
 (-11), and events clustered around DST changes over about three weeks, written as local times,
 UTC, other offsets and bare dates. catalyst receives the events in a shuffled order through its
 CLI, each example in a database of its own; then `stats`, `streak` and `modules` at several
-`--as-of` points must equal the model's answer, field for field.
+`--as-of` points must equal the model's answer, field for field. Enrolments too: enrol,
+withdraw and re-enrol (some at the very instant of an `--as-of`, or just after), with progress
+outside the learner's catalogue; `stats --competency` outside it must be exit 1, and
+`report --competency C [--include-withdrawn]` must list the model's learners, field for field.
 
 Examples per backend: `CATALYST_MODEL_EXAMPLES=sqlite:200,postgresql:50` runs more (read at
 import, before the autouse fixture clears CATALYST_* variables).
@@ -45,6 +48,8 @@ from tests.spec_model import (
     diff,
     parse_time,
 )
+
+pytestmark = pytest.mark.slow  # run apart with -m slow; -m "not slow" is the fast subset
 
 ZONES = (
     "Pacific/Kiritimati",
@@ -87,7 +92,8 @@ class Query:
     user: str
     as_of: str
     competency: str | None  # for stats
-    modules_of: str  # for modules
+    modules_of: str  # for modules, and report --competency
+    include_withdrawn: bool = False  # for the report
 
 
 @dataclass(frozen=True)
@@ -176,18 +182,25 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     span = draw(st.sampled_from([2, 4, 10]))
     paths = [f"{c.slug}/{m.slug}" for c in catalogue.competencies for m in c.modules]
     quizzes = [q for c in catalogue.competencies for m in c.modules for q in m.quizzes]
-    kinds = ["start", "complete"] + ["quiz", "quiz"] * bool(quizzes)
+    kinds = ["start", "complete", "enrol", "withdraw"] + ["quiz", "quiz"] * bool(quizzes)
+    names = [c.slug for c in catalogue.competencies]
 
     def event() -> Event:
         learner = draw(st.sampled_from(learners))
         user = draw(st.sampled_from([learner.email, learner.email, learner.email.upper()]))
         at = _moment(draw, learner.tz, centre, span)
         kind = draw(st.sampled_from(kinds))
-        if kind != "quiz":
-            return Event(kind, user, at, module=draw(st.sampled_from(paths)))
-        quiz = draw(st.sampled_from(quizzes))
+        if kind in ("enrol", "withdraw"):
+            return Event(kind, user, at, competency=draw(st.sampled_from(names)))
         key = draw(st.none() | st.none() | st.sampled_from(ID_KEYS))
-        return Event("quiz", user, at, quiz=quiz.slug, id=key, **_submission(draw, quiz))
+        duration = draw(st.none() | st.sampled_from([0, 59, 600, 1799, 1800, 5400]))
+        if kind != "quiz":
+            module = draw(st.sampled_from(paths))
+            return Event(kind, user, at, module=module, id=key, duration=duration)
+        quiz = draw(st.sampled_from(quizzes))
+        return Event(
+            "quiz", user, at, quiz=quiz.slug, id=key, duration=duration, **_submission(draw, quiz)
+        )
 
     events = [event() for _ in range(draw(st.integers(1, 8)))]
     # A habit: one learner active on consecutive local days, so that streaks form and break.
@@ -201,6 +214,20 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             moment = datetime.combine(first + timedelta(days=i), time(hour, 30))
             ev = event()
             events.append(replace(ev, user=learner.email, at=moment.isoformat()))
+    if draw(st.booleans()):  # enrol, withdraw, work while out, re-enrol
+        learner = draw(st.sampled_from(learners))
+        competency = draw(st.sampled_from(names))
+        first = centre + timedelta(days=draw(st.integers(-span, span)))
+        own = next(x for x in paths if x.startswith(f"{competency}/"))
+        for i, kind in enumerate(
+            ["enrol", "withdraw", "start", "enrol"][: draw(st.integers(2, 4))]
+        ):
+            moment = datetime.combine(first + timedelta(days=i), time(draw(st.integers(0, 23))))
+            at = moment.isoformat()
+            if kind == "start":
+                events.append(Event("start", learner.email, at, module=own))
+            else:
+                events.append(Event(kind, learner.email, at, competency=competency))
     for i in draw(st.lists(st.integers(0, len(events) - 1), max_size=3)):
         repeat = events[i]  # a repeat as is, or the same content at another time
         if draw(st.booleans()):
@@ -229,13 +256,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 as_of = (instant - timedelta(microseconds=1)).astimezone(UTC).isoformat()
         else:
             as_of = _moment(draw, learner.tz, centre, span + 1, bare=False)
-        names = [c.slug for c in catalogue.competencies]
         queries.append(
             Query(
                 draw(st.sampled_from([learner.email, learner.email.upper()])),
                 as_of,
                 draw(st.none() | st.sampled_from(names)),
                 draw(st.sampled_from(names)),
+                draw(st.booleans()),
             )
         )
     return Scenario(catalogue, learners, arrival, tuple(queries))
@@ -324,9 +351,14 @@ def run_scenario(url: str, scenario: Scenario, folder: Path) -> None:
         as_of = ["--user", q.user, "--as-of", q.as_of, "--format", "json"]
         comp = [] if q.competency is None else ["--competency", q.competency]
         args = ["stats", *as_of, *comp]
-        want = model.stats(q.user, q.as_of, q.competency)
-        got = _json(cli(*args), args)
-        assert got == want, (args, diff(want, got))
+        expected = model.stats(q.user, q.as_of, q.competency)
+        if expected is None:  # outside the learner's catalogue
+            result = cli(*args)
+            assert (result.exit_code, result.stdout) == (1, ""), (args, result.stdout)
+            assert result.stderr == f"{q.user.lower()} is not enrolled in {q.competency}\n"
+        else:
+            got = _json(cli(*args), args)
+            assert got == expected, (args, diff(expected, got))
 
         args = ["streak", *as_of]
         want = model.streak(q.user, q.as_of)
@@ -339,6 +371,14 @@ def run_scenario(url: str, scenario: Scenario, folder: Path) -> None:
         assert [r["module"] for r in rows] == [r["module"] for r in wanted], args
         for want, got in zip(wanted, rows, strict=True):
             assert got == want, (args, want["module"], diff(want, got))
+
+        args = ["report", "--competency", q.modules_of, "--as-of", q.as_of, "--format", "json"]
+        args += ["--include-withdrawn"] * q.include_withdrawn
+        wanted = model.report(q.as_of, q.modules_of, include_withdrawn=q.include_withdrawn)
+        rows = _json(cli(*args), args)
+        assert [r["user"] for r in rows] == [r["user"] for r in wanted], args
+        for want, got in zip(wanted, rows, strict=True):
+            assert got == want, (args, want["user"], diff(want, got))
 
 
 def test_catalyst_agrees_with_the_spec_model(

@@ -239,14 +239,18 @@ def test_atomic_file_appears_whole_and_replaces(tmp_path: Path) -> None:
     assert os.listdir(target.parent) == ["report.csv"]
 
 
-def test_atomic_file_honours_the_umask(tmp_path: Path) -> None:
-    old = os.umask(0o027)
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o077])
+def test_atomic_file_is_readable_by_its_owner_only_whatever_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    old = os.umask(umask)
     try:
-        with atomic_text_file(tmp_path / "r.csv") as out:
+        with atomic_text_file(tmp_path / "new" / "r.csv") as out:
             out.write("x")
     finally:
         os.umask(old)
-    assert stat.S_IMODE((tmp_path / "r.csv").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "new" / "r.csv").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700 & ~umask
 
 
 def test_atomic_file_error_keeps_the_old_file_and_leaves_no_temporary(tmp_path: Path) -> None:

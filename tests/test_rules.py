@@ -1,11 +1,20 @@
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from catalyst_cli.errors import InputError, NotFoundError
-from catalyst_cli.rules import grade, parse_answers, passes, percent_half_up, streak, validate_score
+from catalyst_cli.rules import (
+    grade,
+    parse_answers,
+    passes,
+    percent_half_up,
+    streak,
+    time_spent,
+    validate_score,
+)
 
 
 @pytest.mark.parametrize(
@@ -73,7 +82,11 @@ def test_validate_score_accepts_bounds() -> None:
     validate_score(3, 3, 3)
 
 
-QUESTIONS = [{"id": "a", "answer": "x"}, {"id": "b", "answer": 2}, {"id": "c", "answer": ["p"]}]
+QUESTIONS: list[dict[str, Any]] = [
+    {"id": "a", "answer": "x"},
+    {"id": "b", "answer": 2},
+    {"id": "c", "answer": ["p"]},
+]
 
 
 def test_grade_counts_matches_and_unanswered_as_wrong() -> None:
@@ -138,3 +151,46 @@ def test_streak_properties(offsets: set[int]) -> None:
         end = 0 if 0 in offsets else -1
         assert all(end - i in offsets for i in range(s.current))
         assert end - s.current not in offsets
+
+
+# --- time spent ---------------------------------------------------------------------------
+
+_T = datetime(
+    2026, 3, 29, 0, 30, tzinfo=UTC
+)  # the night the EU clocks change: UTC knows nothing of it
+
+
+def _at(minutes: float) -> datetime:
+    return _T + timedelta(minutes=minutes)
+
+
+def _moment(minutes: float) -> tuple[datetime, datetime]:
+    return (_at(minutes), _at(minutes))
+
+
+def _span(start: float, end: float) -> tuple[datetime, datetime]:
+    return (_at(start), _at(end))
+
+
+@pytest.mark.parametrize(
+    ("spans", "idle", "seconds"),
+    [
+        ([], 30, 0),
+        ([_moment(0)], 30, 0),  # a lone event without a duration counts 0
+        ([_moment(0), _moment(30)], 30, 1800),  # a gap of exactly the idle limit joins
+        ([_moment(0), _moment(30.01)], 30, 0),  # just over: two lone moments
+        ([_moment(0), _moment(10), _moment(25)], 30, 1500),
+        ([_span(0, 20)], 30, 1200),  # a duration is a span ending at the event
+        ([_span(0, 20), _span(10, 25)], 30, 1500),  # overlapping time counts once
+        ([_span(0, 60), _moment(30)], 30, 3600),  # a moment inside a span adds nothing
+        ([_span(0, 10), _span(50, 55)], 30, 900),  # 40 minutes apart: not joined
+        ([_span(0, 10), _span(50, 55)], 40, 3300),  # with --idle 40 they join
+        ([_moment(0), _moment(1)], 0, 0),  # --idle 0: only touching spans join
+        ([_span(0, 0.0251)], 30, 1),  # whole seconds, rounded down
+    ],
+)
+def test_time_spent(spans: list[tuple[datetime, datetime]], idle: int, seconds: int) -> None:
+    assert time_spent(spans, timedelta(minutes=idle)) == seconds
+    assert (
+        time_spent(list(reversed(spans)), timedelta(minutes=idle)) == seconds
+    )  # order is no matter

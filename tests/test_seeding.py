@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from catalyst_cli.catalog import catalog_index, read_catalog_file
 from catalyst_cli.db.session import unit_of_work
 from catalyst_cli.errors import InputError
 from catalyst_cli.formats import DataFormat
@@ -120,3 +121,63 @@ def test_seeding_again_changes_nothing(db_url: str) -> None:
     assert summary.events > 0
     assert (summary.new_learners, summary.tally.total_recorded) == (0, 0)
     assert snapshot(db_url) == before
+
+
+# --- a second cohort, a given catalogue, enrolments --------------------------------------------
+
+ENROL_PLAN = SeedPlan(
+    users=80, competencies=3, modules_per_competency=4, days=40, seed=2, enrol=True
+)
+
+
+def test_prefix_is_checked() -> None:
+    with pytest.raises(InputError, match="invalid --prefix 'B C'"):
+        SeedPlan(prefix="B C")
+    with pytest.raises(InputError, match="without modules"):
+        SeedPlan(catalog=())
+
+
+def test_a_second_cohort_joins_without_clashing(db_url: str) -> None:
+    seeded_with(db_url)
+    first = export_text(db_url)
+    with unit_of_work(db_url) as session:
+        summary = seed(session, SeedPlan(**{**PLAN.__dict__, "prefix": "b"}), as_of=AS_OF)
+    assert summary.new_learners == PLAN.users and not summary.tally.conflicts
+    both = export_text(db_url)
+    header, *lines = first.splitlines()
+    mine = [line for line in both.splitlines()[1:] if not line.startswith("b-learner")]
+    assert sorted(mine) == sorted(lines)  # the first cohort is untouched
+    theirs = [line.split(",") for line in both.splitlines()[1:] if line.startswith("b-learner")]
+    assert len(theirs) > 100 and all(r[7] == "" or r[7].startswith("b-seed7-") for r in theirs)
+    assert sorted(line.split(",")[1:7] for line in lines) != sorted(r[1:7] for r in theirs)
+
+
+def test_enrolments_are_a_subset_with_withdrawals_and_re_enrolments(db_url: str) -> None:
+    seeded_with(db_url, ENROL_PLAN)
+    rows = [line.split(",") for line in export_text(db_url).splitlines()[1:]]
+    kinds: dict[str, list[tuple[str, str, str]]] = {}
+    for r in rows:
+        if r[1] in ("enrol", "withdraw"):
+            kinds.setdefault(r[0], []).append((r[6], r[1], r[9]))
+    assert len(kinds) == ENROL_PLAN.users  # every learner enrols in something
+    sizes = [len({c for _, k, c in events if k == "enrol"}) for events in kinds.values()]
+    assert 1 in sizes and 3 in sizes and min(sizes) >= 1
+    withdrawn = [e for e in kinds.values() if any(k == "withdraw" for _, k, _ in e)]
+    back = [e for e in withdrawn if sum(k == "enrol" for _, k, _ in e) > len({c for *_, c in e})]
+    assert 3 <= len(withdrawn) <= 30 and back
+    with unit_of_work(db_url, write=False) as session:
+        learners = list(iter_activity(session, as_of=AS_OF))
+        index = catalog_index(session)
+        catalogues = [a.catalogue(index) for a in learners]
+    assert any(len(c) < 3 for c in catalogues)  # enrolment narrows the catalogue
+
+
+def test_seed_over_a_given_catalogue(db_url: str, catalog_file: Path) -> None:
+    plan = SeedPlan(users=30, days=20, seed=4, catalog=read_catalog_file(catalog_file), enrol=True)
+    seeded_with(db_url, plan)
+    rows = [line.split(",") for line in export_text(db_url).splitlines()[1:]]
+    modules = {r[2] for r in rows if r[2]}
+    assert modules <= {"python/intro", "python/types", "python/functions", "python/classes",
+                       "sql/intro", "sql/joins"}  # fmt: skip
+    assert {r[3] for r in rows if r[3]} <= {"py-intro", "py-types", "sql-joins"}
+    assert {r[9] for r in rows if r[9]} == {"python", "sql"}

@@ -2,6 +2,8 @@
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from typer.main import get_command
@@ -36,7 +38,7 @@ def test_version() -> None:
     assert result.stdout.strip() == f"catalyst {__version__}"
 
 
-def _commands(group, path=()):  # type: ignore[no-untyped-def]
+def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     for name, command in group.commands.items():
         if hasattr(command, "commands"):
             yield from _commands(command, (*path, name))
@@ -55,3 +57,24 @@ def test_every_command_has_help() -> None:
                 assert param.help.strip()
         result = CliRunner().invoke(app, [*path, "--help"])
         assert result.exit_code == 0, path
+
+
+def _groups(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from _groups(command, (*path, name))
+
+
+def test_every_help_ends_with_an_example() -> None:
+    root = get_command(app)
+    paths = [*_groups(root), *(path for path, _ in _commands(root))]
+    assert len(paths) >= 20
+    for path in paths:
+        result = CliRunner().invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
+        last = result.stdout.strip().splitlines()[-1].strip()
+        example = result.stdout.rsplit("Example: ", 1)
+        assert len(example) == 2, path
+        assert example[1].startswith("catalyst"), path
+        assert last.endswith(example[1].split()[-1]), (path, last)

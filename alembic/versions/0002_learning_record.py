@@ -28,12 +28,13 @@ COMPETENCY_CONTENT = "external_id IS NULL AND competency_id IS NOT NULL"
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMN and unique indexes, no batch mode: on SQLite a batch operation copies
+    # the table and drops the old one, and with foreign keys on that drop cascades to every
+    # child row (progress, attempts). Columns and indexes can be added in place.
     for table in ("competencies", "learning_modules", "quizzes"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("iri", sa.String(length=IRI), nullable=True))
-            batch.create_unique_constraint(op.f(f"uq_{table}_iri"), ["iri"])
-    with op.batch_alter_table("quiz_attempts") as batch:
-        batch.add_column(sa.Column("duration_us", sa.BigInteger(), nullable=True))
+        op.add_column(table, sa.Column("iri", sa.String(length=IRI), nullable=True))
+        op.create_index(f"uq_{table}_iri", table, ["iri"], unique=True)
+    op.add_column("quiz_attempts", sa.Column("duration_us", sa.BigInteger(), nullable=True))
 
     op.create_table(
         "learning_events",
@@ -180,9 +181,7 @@ def downgrade() -> None:
     op.drop_index("ix_learning_events_module_id", table_name="learning_events")
     op.drop_index("ix_learning_events_user_id_occurred_at", table_name="learning_events")
     op.drop_table("learning_events")
-    with op.batch_alter_table("quiz_attempts") as batch:
-        batch.drop_column("duration_us")
+    op.drop_column("quiz_attempts", "duration_us")
     for table in ("quizzes", "learning_modules", "competencies"):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_constraint(op.f(f"uq_{table}_iri"), type_="unique")
-            batch.drop_column("iri")
+        op.drop_index(f"uq_{table}_iri", table_name=table)
+        op.drop_column(table, "iri")

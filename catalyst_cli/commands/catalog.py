@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
-from catalyst_cli.commands.common import ViewFormatOption, settings
+from catalyst_cli.commands.common import ViewFormatOption, command, group, settings
 from catalyst_cli.formats import CatalogFormat, ViewFormat
 
-app = typer.Typer(name="catalog", help="Load, show and export the catalogue.", no_args_is_help=True)
+app = group(
+    "catalog", "Load, show and export the catalogue.", example="catalyst catalog load catalog.json"
+)
 
 
-@app.command("load")
+@command(app, "load", example="catalyst catalog load catalog.json")
 def load(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Catalogue file, JSON or TOML (.toml).")],
@@ -32,7 +34,7 @@ def load(
     )
 
 
-@app.command("show")
+@command(app, "show", example="catalyst catalog show --format json")
 def show(ctx: typer.Context, *, fmt: ViewFormatOption = ViewFormat.table) -> None:
     """List the catalogue: one line per module, in order, with its quizzes."""
     import sys
@@ -47,7 +49,7 @@ def show(ctx: typer.Context, *, fmt: ViewFormatOption = ViewFormat.table) -> Non
     write_rows(rows, columns, fmt.value, sys.stdout)
 
 
-@app.command("export")
+@command(app, "export", example="catalyst catalog export --format toml --output catalog.toml")
 def export(
     ctx: typer.Context,
     *,
@@ -59,10 +61,7 @@ def export(
         typer.Option("--output", "-o", help="Write to this file (whole or not at all); - stdout."),
     ] = "-",
 ) -> None:
-    """Write the catalogue in the form `catalog load` reads.
-
-    Example: catalyst catalog export --format toml --output catalog.toml
-    """
+    """Write the catalogue in the form `catalog load` reads."""
     import sys
 
     from catalyst_cli.catalog import catalog_specs, dump_catalog

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from catalyst_cli.config import USER_ENV, Settings
 from catalyst_cli.errors import NoLearnerError
@@ -67,6 +69,47 @@ CompetencyOption = Annotated[
 ViewFormatOption = Annotated[
     ViewFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _known_context(error: Exception, ctx: typer.Context) -> None:
+    """Tell a usage error which command it is about (the parser leaves some without)."""
+    if getattr(error, "ctx", False) is None:
+        error.ctx = ctx  # type: ignore[attr-defined]
+
+
+class CatalystCommand(TyperCommand):
+    """A command whose usage errors name it, for the one-line `see 'catalyst CMD --help'`."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as exc:
+            _known_context(exc, ctx)
+            raise
+
+
+class CatalystSubgroup(TyperGroup):
+    """A command group (`catalyst users`, ...) whose usage errors name it."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as exc:
+            _known_context(exc, ctx)
+            raise
+
+
+def command(app: typer.Typer, name: str, *, example: str) -> Callable[[F], F]:
+    """Register command `name` on `app`; its --help ends with `example`."""
+    return app.command(name, cls=CatalystCommand, epilog=f"Example: {example}")
+
+
+def group(name: str, help: str, *, example: str) -> typer.Typer:
+    """A command group; its --help ends with `example`."""
+    return typer.Typer(name=name, help=help, cls=CatalystSubgroup, epilog=f"Example: {example}")
 
 
 def settings(ctx: typer.Context) -> Settings:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from catalyst_cli.commands.common import now, settings
+from catalyst_cli.commands.common import command, now, settings
 
 app = typer.Typer()
 
 
-@app.command("demo")
+@command(app, "demo", example="catalyst demo")
 def demo(ctx: typer.Context) -> None:
     """Seed a small demo (its own database unless --db is given) and show what catalyst does."""
     import os
@@ -22,6 +22,7 @@ def demo(ctx: typer.Context) -> None:
         DEMO_COMPETENCY,
         DEMO_LEARNER,
         demo_database,
+        explore_command,
         reset_demo_file,
         seed_demo,
     )
@@ -56,7 +57,7 @@ def demo(ctx: typer.Context) -> None:
     )
     echo("\n== catalyst report (a few of its columns; --format csv|json|jsonl for all)")
     write_table(report, DEMO_REPORT_COLUMNS, sys.stdout)
-    echo("\nTry it yourself: catalyst --help")
+    echo(f"\nExplore the demo's data yourself:\n  {explore_command(url, own_file)}")
 
 
 DEMO_REPORT_COLUMNS = (

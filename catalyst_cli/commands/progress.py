@@ -12,6 +12,7 @@ from catalyst_cli.commands.common import (
     IdOption,
     UserOption,
     ViewFormatOption,
+    command,
     event_options,
     learner_email,
     now,
@@ -54,7 +55,9 @@ def _module_event(
     write_record(record(status, PROGRESS_COLUMNS), fmt.value, sys.stdout)
 
 
-@app.command("start", epilog="Example: catalyst start python/intro --user ada@example.com")
+@command(
+    app, "start", example="catalyst start python/intro --user ada@example.com --at 2026-11-23T09:15"
+)
 def start(
     ctx: typer.Context,
     module: ModuleArgument,
@@ -69,7 +72,7 @@ def start(
     _module_event(ctx, "start", module, user, (at, duration, key), fmt)
 
 
-@app.command("complete", epilog="Example: catalyst complete python/intro --user ada@example.com")
+@command(app, "complete", example="catalyst complete python/intro --user ada@example.com")
 def complete(
     ctx: typer.Context,
     module: ModuleArgument,
@@ -122,7 +125,7 @@ def _enrolment(
     write_record(row, fmt.value, sys.stdout)
 
 
-@app.command("enrol", epilog="Example: catalyst enrol python --user ada@example.com")
+@command(app, "enrol", example="catalyst enrol python --user ada@example.com --at 2026-11-20")
 def enrol(
     ctx: typer.Context,
     competency: CompetencyArgument,
@@ -136,7 +139,7 @@ def enrol(
     _enrolment(ctx, "enrol", competency, user, (at, key), fmt)
 
 
-@app.command("withdraw", epilog="Example: catalyst withdraw python --user ada@example.com")
+@command(app, "withdraw", example="catalyst withdraw python --user ada@example.com")
 def withdraw(
     ctx: typer.Context,
     competency: CompetencyArgument,

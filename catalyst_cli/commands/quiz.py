@@ -12,19 +12,26 @@ from catalyst_cli.commands.common import (
     IdOption,
     UserOption,
     ViewFormatOption,
+    command,
     event_options,
+    group,
     learner_email,
     now,
     settings,
 )
 from catalyst_cli.formats import ViewFormat
 
-app = typer.Typer(name="quiz", help="Submit quiz attempts.", no_args_is_help=True)
+app = group(
+    "quiz",
+    "Submit quiz attempts.",
+    example="catalyst quiz submit python-intro-check --user ada@example.com --answers @a.json",
+)
 
 
-@app.command(
+@command(
+    app,
     "submit",
-    epilog="Example: catalyst quiz submit py-intro --score 7 --total 10 --user ada@example.com",
+    example="catalyst quiz submit python-types-quiz --user ada@example.com --score 8 --total 10",
 )
 def submit(
     ctx: typer.Context,

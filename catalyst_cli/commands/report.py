@@ -10,6 +10,7 @@ from catalyst_cli.commands.common import (
     AsOfOption,
     CompetencyOption,
     IdleOption,
+    command,
     idle_limit,
     now,
     settings,
@@ -27,9 +28,10 @@ def _check_format(value: str) -> str:
     return value.lower()
 
 
-@app.command(
+@command(
+    app,
     "report",
-    epilog="Example: catalyst report --competency python -f csv -o reports/%Y-%m-%d.csv",
+    example="catalyst report --as-of 2026-11-25 --format csv --output 'reports/%Y-%m-%d.csv'",
 )
 def report(
     ctx: typer.Context,
@@ -44,6 +46,22 @@ def report(
             show_default=False,
         ),
     ] = None,
+    groups: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            "-g",
+            help="Only the learners in this group (repeat: in any of them).",
+            show_default=False,
+        ),
+    ] = None,
+    include_withdrawn: Annotated[
+        bool,
+        typer.Option(
+            "--include-withdrawn/--no-include-withdrawn",
+            help="Under --competency, also the learners withdrawn from it.",
+        ),
+    ] = False,
     by_module: Annotated[
         bool, typer.Option("--by-module/--no-by-module", help="One row per learner and module.")
     ] = False,
@@ -90,6 +108,8 @@ def report(
             users=users,
             by_module=by_module,
             idle=limit,
+            groups=groups,
+            include_withdrawn=include_withdrawn,
         )
         if target is None:
             write_rows(rep.rows, rep.columns, fmt, sys.stdout)

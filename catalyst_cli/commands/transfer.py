@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from catalyst_cli.commands.common import now, settings
+from catalyst_cli.commands.common import command, now, settings
 from catalyst_cli.formats import DataFormat, EventFormat
 
 app = typer.Typer()
@@ -23,9 +23,7 @@ IriBaseOption = Annotated[
 ]
 
 
-@app.command(
-    "import", epilog="Example: catalyst import statements.json --create-users --create-catalog"
-)
+@command(app, "import", example="catalyst import statements.json --create-users --create-catalog")
 def import_(
     ctx: typer.Context,
     file: Annotated[
@@ -133,9 +131,7 @@ def _import_xapi(
     note(summary.describe())
 
 
-@app.command(
-    "export", epilog="Example: catalyst export --format xapi --iri-base https://lms.example.org"
-)
+@command(app, "export", example="catalyst export --format xapi --iri-base https://lms.example.org")
 def export(
     ctx: typer.Context,
     *,

@@ -7,13 +7,21 @@ from typing import Annotated
 import typer
 
 from catalyst_cli.columns import USER_COLUMNS
-from catalyst_cli.commands.common import now, settings
+from catalyst_cli.commands.common import command, group, now, settings
 from catalyst_cli.formats import DataFormat, TransferFormat
 
-app = typer.Typer(name="users", help="Add, import and list learners.", no_args_is_help=True)
+app = group(
+    "users",
+    "Add, import and list learners.",
+    example="catalyst users add ada@example.com --tz Europe/London",
+)
 
 
-@app.command("add")
+@command(
+    app,
+    "add",
+    example="catalyst users add ada@example.com --name 'Ada Lovelace' --tz Europe/London",
+)
 def add(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The learner's email (case-insensitive).")],
@@ -35,7 +43,7 @@ def add(
     write_pairs(record(learner, USER_COLUMNS), sys.stdout)
 
 
-@app.command("import")
+@command(app, "import", example="catalyst users import learners.csv --dry-run")
 def import_(
     ctx: typer.Context,
     file: Annotated[
@@ -66,8 +74,6 @@ def import_(
 
     Columns: email,name,timezone,groups,ids (only email required; groups and ids separated by
     `;`). An empty cell keeps what is stored; a groups or ids cell replaces them.
-
-    Example: catalyst users import learners.csv --dry-run
     """
     import sys
 
@@ -86,7 +92,7 @@ def import_(
     note(summary.describe())
 
 
-@app.command("list")
+@command(app, "list", example="catalyst users list --group cohort-a --format csv > learners.csv")
 def list_(
     ctx: typer.Context,
     *,
@@ -103,10 +109,7 @@ def list_(
         DataFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = DataFormat.table,
 ) -> None:
-    """List learners by email, with their groups and identities, as `users import` reads them.
-
-    Example: catalyst users list --group cohort-a --format csv > learners.csv
-    """
+    """List learners by email, with their groups and identities, as `users import` reads them."""
     import sys
 
     from catalyst_cli.db.session import unit_of_work

@@ -12,6 +12,7 @@ from catalyst_cli.commands.common import (
     IdleOption,
     UserOption,
     ViewFormatOption,
+    command,
     idle_limit,
     learner_email,
     now,
@@ -45,7 +46,11 @@ def _view(
         )
 
 
-@app.command("stats", epilog="Example: catalyst stats --user ada@example.com --format json")
+@command(
+    app,
+    "stats",
+    example="catalyst stats --user ada@example.com --competency python --as-of 2026-11-25",
+)
 def stats(
     ctx: typer.Context,
     *,
@@ -65,7 +70,7 @@ def stats(
     write_record(row, fmt.value, sys.stdout)
 
 
-@app.command("streak", epilog="Example: catalyst streak --user ada@example.com")
+@command(app, "streak", example="catalyst streak --user ada@example.com")
 def streak(
     ctx: typer.Context,
     *,
@@ -83,7 +88,7 @@ def streak(
     write_record(row, fmt.value, sys.stdout)
 
 
-@app.command("modules", epilog="Example: catalyst modules python --user ada@example.com")
+@command(app, "modules", example="catalyst modules python --user ada@example.com --ascii")
 def modules(
     ctx: typer.Context,
     competency: Annotated[str, typer.Argument(help="The competency's slug.")],

@@ -11,6 +11,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from catalyst_cli.limits import MAX_INSTANT, MIN_INSTANT
+from catalyst_cli.timeutil import clamp
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -27,6 +30,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     """An aware timestamp: rejects naive values, stores UTC, returns aware UTC on every dialect.
 
     On SQLite the value is stored as naive UTC text of fixed width, so text order is time order.
+    A value read from outside limits.MIN_INSTANT..MAX_INSTANT (stored before catalyst refused
+    such times) comes back clamped to that range, so no zone's clock overflows on it.
     """
 
     impl = DateTime(timezone=True)
@@ -41,11 +46,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None or value.tzinfo is UTC:
-            return value
+        if value is None:
+            return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+            return clamp(value.replace(tzinfo=UTC))
+        return _aware_utc(value)
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         if dialect.name == "postgresql":
@@ -56,9 +61,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _aware_utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is UTC:
-        return value
-    return value.astimezone(UTC)
+    if value is None:
+        return None
+    if MIN_INSTANT <= value <= MAX_INSTANT:
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
+    return clamp(value).astimezone(UTC)
 
 
 class Base(DeclarativeBase):

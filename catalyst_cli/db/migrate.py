@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
 
-from catalyst_cli.db.engine import make_engine
+from catalyst_cli.db.engine import CATALYST_REVISION, make_engine, not_catalyst
 from catalyst_cli.errors import DatabaseError
 
 if TYPE_CHECKING:
@@ -48,12 +48,25 @@ def current_revision(connection: Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
+def check_ours(connection: Connection, current: str | None) -> None:
+    """Refuse a database whose revision is not catalyst's (another Alembic project's).
+
+    Another program's SQLite file is refused before it is opened (engine.make_engine); a
+    PostgreSQL database without a revision may be shared with other tables: `db upgrade` is
+    explicit there.
+    """
+    if current is not None and not CATALYST_REVISION.fullmatch(current):
+        where = connection.engine.url.database or "the database"
+        raise not_catalyst(where, f"its schema revision {current!r} is not catalyst's")
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
     from alembic import command
 
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
     current = current_revision(connection)
+    check_ours(connection, current)
     if current not in _known_revisions():
         raise _newer_schema(current)
     command.upgrade(alembic_config(connection), revision)
@@ -77,6 +90,8 @@ def ensure_schema(engine: Engine) -> None:
     """Bring SQLite to head; stop on PostgreSQL with exit 4 when the schema is not at head."""
     with engine.connect() as connection:
         current = current_revision(connection)
+        if current != HEAD_REVISION:
+            check_ours(connection, current)
         connection.rollback()
     if current == HEAD_REVISION:
         return

@@ -38,12 +38,13 @@ class Competency(Base):
     """A competency: an ordered group of modules."""
 
     __tablename__ = "competencies"
+    __table_args__ = (Index("uq_competencies_iri", "iri", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(500))
     position: Mapped[int]
-    iri: Mapped[str | None] = mapped_column(String(IRI_LENGTH), unique=True)
+    iri: Mapped[str | None] = mapped_column(String(IRI_LENGTH))
 
 
 class LearningModule(Base):
@@ -53,6 +54,7 @@ class LearningModule(Base):
     __table_args__ = (
         UniqueConstraint("competency_id", "slug"),
         Index("ix_learning_modules_competency_position", "competency_id", "position"),
+        Index("uq_learning_modules_iri", "iri", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,14 +62,17 @@ class LearningModule(Base):
     slug: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(500))
     position: Mapped[int]
-    iri: Mapped[str | None] = mapped_column(String(IRI_LENGTH), unique=True)
+    iri: Mapped[str | None] = mapped_column(String(IRI_LENGTH))
 
 
 class Quiz(Base):
     """A quiz of one module; its slug is globally unique."""
 
     __tablename__ = "quizzes"
-    __table_args__ = (CheckConstraint("pass_percent BETWEEN 0 AND 100", name="pass_percent_range"),)
+    __table_args__ = (
+        CheckConstraint("pass_percent BETWEEN 0 AND 100", name="pass_percent_range"),
+        Index("uq_quizzes_iri", "iri", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(
@@ -78,7 +83,7 @@ class Quiz(Base):
     pass_percent: Mapped[int] = mapped_column(server_default="70")
     position: Mapped[int]
     questions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
-    iri: Mapped[str | None] = mapped_column(String(IRI_LENGTH), unique=True)
+    iri: Mapped[str | None] = mapped_column(String(IRI_LENGTH))
 
 
 class LearningProgress(Base):

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
 from sqlalchemy.orm import Session
@@ -20,29 +21,37 @@ from catalyst_cli.errors import DatabaseError
 _UNUSABLE_DATABASE = {"42501", "SQLITE_NOTADB", "SQLITE_CORRUPT"}
 
 
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 @contextmanager
-def database_errors(url_text: str) -> Iterator[None]:
+def database_errors(url: URL) -> Iterator[None]:
     """Turn connection, lock and permission failures into one-line exit-4 errors, no password."""
     try:
         yield
     except (OperationalError, SAInterfaceError) as exc:
-        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"database {url_text}: {redact(detail)}") from None
+        detail = _first_line(exc.orig if exc.orig else exc)
+        raise DatabaseError(f"database {safe_url(url)}: {redact(detail, url)}") from None
     except DBAPIError as exc:
         message = str(exc.orig)
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "sqlite_errorname", None)
         if code in _UNUSABLE_DATABASE or "lock" in message.lower() or "timeout" in message.lower():
-            detail = message.strip().splitlines()[0]
-            raise DatabaseError(f"database {url_text}: {redact(detail)}") from None
+            detail = _first_line(exc.orig or exc)
+            raise DatabaseError(f"database {safe_url(url)}: {redact(detail, url)}") from None
         raise
 
 
 def open_engine(database_url: str, *, write: bool = True, check_schema: bool = True) -> Engine:
-    """Engine for a user-given URL, schema checked (SQLite brought to head)."""
+    """Engine for a user-given URL, schema checked (SQLite brought to head).
+
+    Without `write`, a missing SQLite file is exit 4 naming it: a read-only command never
+    creates one, so a mistyped path fails loudly instead of reporting nobody.
+    """
     url = normalize_url(database_url)
-    engine = make_engine(url, immediate=write)
+    engine = make_engine(url, immediate=write, create=write)
     if check_schema:
-        with database_errors(safe_url(url)):
+        with database_errors(url):
             ensure_schema(engine)
     return engine
 
@@ -66,7 +75,7 @@ def unit_of_work(database_url: str, *, write: bool = True) -> Iterator[Session]:
     url = normalize_url(database_url)
     engine = open_engine(database_url, write=write)
     try:
-        with database_errors(safe_url(url)), Session(engine) as session:
+        with database_errors(url), Session(engine) as session:
             with session.begin():
                 if not write:
                     _read_only(session)

@@ -15,7 +15,7 @@ import pytest
 
 from catalyst_cli.output import progress_bar
 from catalyst_cli.transfer import COLUMNS, REQUIRED_COLUMNS
-from tests.conftest import REAL_DATA, Runner, json_out, snapshot
+from tests.conftest import REAL_DATA, Runner, json_out, require_real_data, snapshot
 from tests.test_transfer import clear_progress
 
 HEADER = ",".join(REQUIRED_COLUMNS) + "\n"
@@ -143,7 +143,8 @@ def random_events(rng: random.Random, count: int) -> list[dict[str, Any]]:
             date(2026, 3, 25) + timedelta(days=rng.randrange(10)),
             rng.choice(["T00:30", "T12:00", "T23:30", "T08:15:00+05:30", "T22:00Z", ""]),
         )
-        row = dict.fromkeys(COLUMNS, "") | {"user": rng.choice(LEARNERS), "at": f"{at[0]}{at[1]}"}
+        row: dict[str, Any] = dict.fromkeys(COLUMNS, "")
+        row |= {"user": rng.choice(LEARNERS), "at": f"{at[0]}{at[1]}"}
         kind = rng.choice(["start", "complete", "quiz", "quiz"])
         row["event"] = kind
         if kind == "quiz":
@@ -166,7 +167,7 @@ def cli_args(event: dict[str, Any]) -> list[str]:
             "--total", str(event["total"]), *key, *args]  # fmt: skip
 
 
-def learner_views(cli: Runner) -> dict[str, Any]:
+def learner_views(cli: Runner) -> dict[tuple[str, str], tuple[Any, ...]]:
     found = {}
     for user in LEARNERS:
         for as_of in ("2026-03-26", "2026-03-30", "2026-04-10"):
@@ -180,6 +181,7 @@ def learner_views(cli: Runner) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_single_commands_and_import_give_the_same_views(
     seeded: Runner, db_url: str, tmp_path: Path, seed: int
@@ -259,8 +261,8 @@ def test_export_formats_zone_and_cutoff(seeded: Runner) -> None:
 
 
 def oulad_files() -> tuple[list[dict[str, str]], dict[str, dict[str, str]]]:
-    # CI has ../shared beside the clone, as the session does: a missing extract is a failure
-    assert (OULAD / "studentAssessment.subset.csv").exists(), f"the OULAD extract is not at {OULAD}"
+    require_real_data(OULAD / "studentAssessment.subset.csv")
+    require_real_data(OULAD / "assessments.csv")
     with (OULAD / "studentAssessment.subset.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
     with (OULAD / "assessments.csv").open(newline="") as f:
@@ -273,6 +275,7 @@ def presentation_start(code: str) -> date:
     return date(int(code[:4]), 2 if code[4] == "B" else 10, 1)
 
 
+@pytest.mark.slow
 def test_import_of_oulad_assessment_results(cli: Runner, tmp_path: Path) -> None:
     rows, assessments = oulad_files()
     used = {assessments[r["id_assessment"]]["id_assessment"] for r in rows}
@@ -330,9 +333,7 @@ def test_import_of_oulad_assessment_results(cli: Runner, tmp_path: Path) -> None
     )
     assert f"{len(scored):,} quiz attempts," in result.stderr
     again = cli("import", path, "--create-users")
-    assert (
-        "0 new learners, 0 events recorded" in again.stderr
-    )
+    assert "0 new learners, 0 events recorded" in again.stderr
 
     report = json_out(cli("report", "--format", "json", "--as-of", "2015-12-31"))
     assert len(report) == len(learners)
@@ -360,9 +361,7 @@ def test_seed_is_deterministic_and_summarised(cli: Runner) -> None:
     assert ", 25 learners and " in first.stderr and "25 new learners" in first.stderr
     exported = cli("export").stdout
     again = cli(*args)
-    assert (
-        "0 new learners, 0 events recorded" in again.stderr
-    )
+    assert "0 new learners, 0 events recorded" in again.stderr
     assert cli("export").stdout == exported
     assert cli("seed", "--users", "0").exit_code == 1
     assert cli("seed", "--users", "0").stderr == "invalid --users 0: must be at least 1\n"
