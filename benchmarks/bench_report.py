@@ -1,24 +1,25 @@
-"""Time `catalyst report --format csv` against the best hand-written SQL for the same rows.
+"""Time `catalyst report --format csv` against hand-written SQL plus a Python loop.
 
-    python benchmarks/bench_report.py [--users 10000] [--modules 50] [--runs 3]
-                                      [--postgres ADMIN_URL]
+    python benchmarks/bench_report.py [--users 10000] [--modules 50] [--runs 2]
+                                      [--postgres ADMIN_URL | --no-postgres] [--target 2.5]
 
-Generates USERS learners x MODULES modules of activity spread over 120 days (straight into the
-database through the raw driver, after an Alembic upgrade), then, in one run, alternately:
-  catalyst  the full per-user CSV report through the CLI's own code path, to a file;
-  baseline  one hand-written SQL query through the raw driver (sqlite3, or psycopg with
-            --postgres), written with the csv module.
-Each timing runs in a fresh subprocess (imports done before the clock starts), so that peak
-memory (peak RSS) is measured per side. Both sides must write byte-identical files.
+Generates USERS learners x MODULES modules of activity over 120 days, with revisits (3 later
+starts per started module on average) and durations, straight into the database through the
+raw driver after catalyst's own Alembic upgrade: the event log (`learning_events`), the quiz
+attempts, and the progress rows derived from them. Then, in one run, alternately:
+  catalyst  the full per-learner CSV report (time_spent and streaks included) through the
+            CLI's own code path, to a file;
+  baseline  two hand-written queries through the raw driver (sqlite3, or psycopg): the counts
+            per learner in SQL, and every event's span in email order; a Python loop joins
+            each learner's spans across idle gaps (time_spent) and turns instants into local
+            dates (streaks: SQLite knows no IANA zones), written with the csv module.
+Each timing runs in a fresh subprocess with every import done before the clock starts (the
+child reports any module first imported inside the timed part), so that peak memory (VmHWM)
+is measured per side. Both sides must write byte-identical files.
 
-What SQL cannot do on SQLite: IANA time zones. The SQLite baseline has SQL compute every count
-and percentage and gather each learner's activity instants to the minute (every zone's offset
-is a whole number of minutes, so a minute has one local date); Python then turns the distinct
-minutes into local dates and streaks. On PostgreSQL the whole row, streaks included (gaps and
-islands over local dates), is computed in SQL.
-
---postgres takes the URL of a server where the benchmark may create (and then drops) a scratch
-database. Target: catalyst <= 3x the baseline.
+PostgreSQL: a throwaway server is started as the tests start theirs (tests/pg_server.py)
+unless --postgres names one where the benchmark may create (and then drop) a scratch
+database; --no-postgres skips it. Target: catalyst <= 2.5x the baseline on both backends.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import importlib
 import json
 import random
 import resource
@@ -34,13 +36,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 AS_OF_DAY = "2026-03-31"
+TARGET = 2.5
 AS_OF = datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=UTC)
 DAYS = 120
 ZONES = (
@@ -62,6 +65,8 @@ SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"  # how catalyst's UTC type stores timestamps 
 
 # --- data ------------------------------------------------------------------------------------
 
+REVISITS = (1, 2, 3, 3, 4, 5)  # later starts of a started module: 3 on average
+
 
 class Data:
     """Generated rows, one list per table, in insertion order."""
@@ -71,12 +76,18 @@ class Data:
         self.modules: list[tuple[Any, ...]] = []
         self.quizzes: list[tuple[Any, ...]] = []
         self.users: list[tuple[Any, ...]] = []
-        self.progress: list[tuple[Any, ...]] = []
+        self.events: list[tuple[Any, ...]] = []
         self.attempts: list[tuple[Any, ...]] = []
+        self.progress: list[tuple[Any, ...]] = []
 
 
 def generate(n_users: int, n_modules: int, n_competencies: int, seed: int) -> Data:
-    """Deterministic, realistic activity: learners work through modules in sessions."""
+    """Deterministic, realistic activity: learners work through modules, coming back to them.
+
+    Each started module gets a first start, 1 to 5 revisits (3 on average) on the same or later
+    days, quiz attempts where it has a quiz, and often a completion; seven events in ten carry
+    a duration of 2 to 25 minutes. Progress rows are derived as catalyst derives them.
+    """
     rng = random.Random(seed)
     data = Data()
     per_comp = max(1, n_modules // n_competencies)
@@ -92,13 +103,19 @@ def generate(n_users: int, n_modules: int, n_competencies: int, seed: int) -> Da
     start = AS_OF - timedelta(days=DAYS)
     ids = list(range(1, n_users + 1))
     rng.shuffle(ids)  # ids unrelated to email order, as in real life
-    attempt_id = progress_id = 0
+
+    def spent() -> int | None:
+        return None if rng.random() < 0.3 else rng.randint(120, 1500) * 1_000_000
+
+    def stamp(t: datetime) -> str:
+        return t.strftime(SQLITE_TS)
+
     for n, uid in enumerate(ids):
         tzname = ZONES[n % len(ZONES)]
         tz = ZoneInfo(tzname)
         first, last = rng.choice(FIRST), rng.choice(LAST)
         email, name = f"{first}.{last}{uid}@example.com", f"{first.title()} {last.title()}"
-        data.users.append((uid, email, name, tzname, start.strftime(SQLITE_TS)))
+        data.users.append((uid, email, name, tzname, stamp(start)))
         engaged = int(n_modules * rng.random() ** 0.8)
         day = start.astimezone(tz).date() + timedelta(days=rng.randint(0, DAYS // 3))
         for module in range(1, engaged + 1):
@@ -108,31 +125,42 @@ def generate(n_users: int, n_modules: int, n_competencies: int, seed: int) -> Da
             if t > AS_OF:
                 break
             started, completed = t, None
+            module_events = [("start", t)]
+            for _ in range(rng.choice(REVISITS)):
+                t += timedelta(minutes=rng.choice((20, 45, 90, 300, 1200, 1500, 2900, 4400)))
+                t += timedelta(seconds=rng.randint(0, 599))
+                module_events.append(("start", t))
             quiz = quiz_of.get(module)
             for _ in range(rng.choice((0, 1, 1, 1, 2, 3)) if quiz else 0):
                 t += timedelta(minutes=rng.randint(5, 50), seconds=rng.randint(0, 59))
                 if t > AS_OF:
                     break
                 score = rng.randint(3, 10)
-                attempt_id += 1
                 data.attempts.append(
-                    (attempt_id, uid, quiz, score, 10, None, score >= 7, t.strftime(SQLITE_TS))
+                    (len(data.attempts) + 1, uid, quiz, score, 10, None, score >= 7, stamp(t))
+                    + (spent(),)
                 )
-                if score >= 7:
-                    completed = completed or t
+                if score >= 7 and completed is None:
+                    completed = t
+                    if rng.random() < 0.5:  # some systems also send the completion
+                        module_events.append(("complete", t))
             if quiz is None and rng.random() < 0.8:
                 completed = t + timedelta(minutes=rng.randint(10, 90))
+                module_events.append(("complete", completed))
+            for kind, at in module_events:
+                if at <= AS_OF:
+                    row = (len(data.events) + 1, uid, kind, module, stamp(at), spent())
+                    data.events.append(row)
             if completed is not None and completed > AS_OF:
                 completed = None
-            progress_id += 1
             data.progress.append(
                 (
-                    progress_id,
+                    len(data.progress) + 1,
                     uid,
                     module,
                     "completed" if completed else "in_progress",
-                    started.strftime(SQLITE_TS),
-                    completed.strftime(SQLITE_TS) if completed else None,
+                    stamp(started),
+                    stamp(completed) if completed else None,
                 )
             )
     return data
@@ -145,11 +173,15 @@ INSERTS = {
     "quizzes": "INSERT INTO quizzes (id, module_id, slug, title, pass_percent, position, "
     "questions) VALUES (?, ?, ?, ?, ?, ?, ?)",
     "users": "INSERT INTO users (id, email, name, timezone, created_at) VALUES (?, ?, ?, ?, ?)",
+    "events": "INSERT INTO learning_events (id, user_id, kind, module_id, occurred_at, "
+    "duration_us) VALUES (?, ?, ?, ?, ?, ?)",
+    "attempts": "INSERT INTO quiz_attempts (id, user_id, quiz_id, score, total_questions, "
+    "answers, passed, created_at, duration_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "progress": "INSERT INTO learning_progress (id, user_id, module_id, status, started_at, "
     "completed_at) VALUES (?, ?, ?, ?, ?, ?)",
-    "attempts": "INSERT INTO quiz_attempts (id, user_id, quiz_id, score, total_questions, "
-    "answers, passed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 }
+SEQUENCED = ("competencies", "learning_modules", "quizzes", "users", "learning_events")
+SEQUENCED += ("quiz_attempts", "learning_progress")
 
 
 def migrate(url: str) -> None:
@@ -193,7 +225,7 @@ def load_postgres(url: str, data: Data) -> None:
             with cur.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
                 for row in getattr(data, table):
                     copy.write_row([_pg_value(v) for v in row])
-        for table in ("competencies", "learning_modules", "quizzes", "users"):
+        for table in SEQUENCED:
             cur.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 1) FROM {table}))"
@@ -206,89 +238,52 @@ def _libpq(url: str) -> str:
 
 
 # --- the baseline ----------------------------------------------------------------------------
+# Two hand-written queries, streamed side by side in email order: every count per learner,
+# and every event's span (start and end in integer microseconds since the epoch). A Python
+# loop sorts each learner's spans, joins them across idle gaps (time_spent) and turns the
+# distinct minutes into local dates (streaks). Same SQL on both backends but for dialect.
 
-SQLITE_QUERY = """
-WITH scope AS (
-  SELECT (SELECT count(*) FROM learning_modules) AS modules_total,
-         (SELECT count(*) FROM quizzes) AS quizzes_total
-), p AS (
+COUNTS = """
+WITH p AS (
   SELECT user_id, count(*) AS started,
-         sum(completed_at IS NOT NULL AND completed_at <= :as_of) AS completed,
-         group_concat(substr(started_at, 1, 16)) AS started_minutes,
-         group_concat(CASE WHEN completed_at <= :as_of THEN substr(completed_at, 1, 16) END)
-           AS completed_minutes
-  FROM learning_progress WHERE started_at <= :as_of GROUP BY user_id
+         sum(CASE WHEN completed_at <= {as_of} THEN 1 ELSE 0 END) AS completed
+  FROM learning_progress WHERE started_at <= {as_of} GROUP BY user_id
 ), a AS (
-  SELECT user_id, count(*) AS attempts, sum(passed) AS attempts_passed,
-         count(DISTINCT CASE WHEN passed THEN quiz_id END) AS quizzes_passed,
-         group_concat(substr(created_at, 1, 16)) AS attempt_minutes
-  FROM quiz_attempts WHERE created_at <= :as_of GROUP BY user_id
+  SELECT user_id, count(*) AS attempts, sum(CASE WHEN passed THEN 1 ELSE 0 END) AS passed,
+         count(DISTINCT CASE WHEN passed THEN quiz_id END) AS quizzes_passed
+  FROM quiz_attempts WHERE created_at <= {as_of} GROUP BY user_id
 )
-SELECT u.email, u.name, u.timezone, s.modules_total,
-       coalesce(p.completed, 0), coalesce(p.started - p.completed, 0),
-       CASE WHEN s.modules_total = 0 THEN 0
-            ELSE (200 * coalesce(p.completed, 0) + s.modules_total) / (2 * s.modules_total) END,
-       s.quizzes_total, coalesce(a.quizzes_passed, 0), coalesce(a.attempts, 0),
-       coalesce(a.attempts_passed, 0),
-       p.started_minutes, p.completed_minutes, a.attempt_minutes
-FROM users u CROSS JOIN scope s
-LEFT JOIN p ON p.user_id = u.id
-LEFT JOIN a ON a.user_id = u.id
-ORDER BY u.email
+SELECT u.id, u.email, u.name, u.timezone, coalesce(p.completed, 0),
+       coalesce(p.started - p.completed, 0), coalesce(a.quizzes_passed, 0),
+       coalesce(a.attempts, 0), coalesce(a.passed, 0)
+FROM users u LEFT JOIN p ON p.user_id = u.id LEFT JOIN a ON a.user_id = u.id
+ORDER BY u.email{collate}
 """
 
-PG_QUERY = """
-WITH scope AS (
-  SELECT (SELECT count(*) FROM learning_modules) AS modules_total,
-         (SELECT count(*) FROM quizzes) AS quizzes_total
-), p AS (
-  SELECT user_id, count(*) AS started,
-         count(*) FILTER (WHERE completed_at <= %(as_of)s) AS completed
-  FROM learning_progress WHERE started_at <= %(as_of)s GROUP BY user_id
-), a AS (
-  SELECT user_id, count(*) AS attempts, count(*) FILTER (WHERE passed) AS attempts_passed,
-         count(DISTINCT quiz_id) FILTER (WHERE passed) AS quizzes_passed
-  FROM quiz_attempts WHERE created_at <= %(as_of)s GROUP BY user_id
-), ev AS (
-  SELECT user_id, started_at AS t FROM learning_progress WHERE started_at <= %(as_of)s
+SPANS = """
+WITH ev AS (
+  SELECT user_id, occurred_at AS t, duration_us AS d FROM learning_events
+  WHERE kind IN ('start', 'complete') AND occurred_at <= {as_of}
   UNION ALL
-  SELECT user_id, completed_at FROM learning_progress WHERE completed_at <= %(as_of)s
-  UNION ALL
-  SELECT user_id, created_at FROM quiz_attempts WHERE created_at <= %(as_of)s
-), days AS (
-  SELECT DISTINCT ev.user_id, (ev.t AT TIME ZONE u.timezone)::date AS day
-  FROM ev JOIN users u ON u.id = ev.user_id
-), runs AS (
-  SELECT user_id, max(day) AS last_day, count(*) AS len
-  FROM (SELECT user_id, day, day - (row_number() OVER w)::int AS island
-        FROM days WINDOW w AS (PARTITION BY user_id ORDER BY day)) d
-  GROUP BY user_id, island
-), st AS (
-  SELECT r.user_id, max(r.len) AS longest, max(r.last_day) AS last_active,
-         coalesce(max(r.len) FILTER (
-           WHERE r.last_day >= (%(as_of)s AT TIME ZONE u.timezone)::date - 1), 0) AS current
-  FROM runs r JOIN users u ON u.id = r.user_id GROUP BY r.user_id
+  SELECT user_id, created_at, duration_us FROM quiz_attempts WHERE created_at <= {as_of}
 )
-SELECT u.email, u.name, u.timezone, s.modules_total,
-       coalesce(p.completed, 0), coalesce(p.started - p.completed, 0),
-       CASE WHEN s.modules_total = 0 THEN 0
-            ELSE (200 * coalesce(p.completed, 0) + s.modules_total) / (2 * s.modules_total) END,
-       s.quizzes_total, coalesce(a.quizzes_passed, 0), coalesce(a.attempts, 0),
-       coalesce(a.attempts_passed, 0), coalesce(st.current, 0), coalesce(st.longest, 0),
-       st.last_active,
-       coalesce(st.current, 0) > 0
-         AND st.last_active <> (%(as_of)s AT TIME ZONE u.timezone)::date
-FROM users u CROSS JOIN scope s
-LEFT JOIN p ON p.user_id = u.id
-LEFT JOIN a ON a.user_id = u.id
-LEFT JOIN st ON st.user_id = u.id
-ORDER BY u.email COLLATE "C"
+SELECT ev.user_id, {micros} AS e, coalesce(ev.d, 0)
+FROM ev JOIN users u ON u.id = ev.user_id
+ORDER BY u.email{collate}
 """
+
+SQLITE_MICROS = (
+    "CAST(strftime('%s', substr(ev.t, 1, 19)) AS INTEGER) * 1000000"
+    " + CAST(substr(ev.t, 21, 6) AS INTEGER)"
+)
+PG_MICROS = "(extract(epoch FROM ev.t) * 1000000)::bigint"
+IDLE_US = 30 * 60 * 1_000_000
+MINUTE_US = 60_000_000
 
 HEADER = (
     "user,name,as_of,timezone,competency,modules_total,modules_completed,modules_in_progress,"
     "progress_percent,quizzes_total,quizzes_passed,quiz_attempts,quiz_attempts_passed,"
-    "current_streak,longest_streak,last_active,streak_at_risk"
+    "current_streak,longest_streak,last_active,streak_at_risk,time_spent"
 ).split(",")
 
 
@@ -309,31 +304,48 @@ def _streak(days: list[date], today: date) -> tuple[int, int, date | None]:
     return (run if (today - days[-1]).days <= 1 else 0), longest, days[-1]
 
 
-def baseline_sqlite(path: Path, out_path: Path) -> None:
-    """The SQLite baseline: one query through sqlite3; local dates and streaks in Python."""
-    import sqlite3
+def _time_spent(spans: list[tuple[int, int]]) -> int:
+    """Seconds covered by the (start, end) spans, joined across gaps of at most IDLE_US."""
+    spans.sort()
+    total = 0
+    first, last = spans[0]
+    for start, end in spans:
+        if start - last <= IDLE_US:
+            if end > last:
+                last = end
+        else:
+            total += last - first
+            first, last = start, end
+    return (total + last - first) // 1_000_000
 
+
+def write_baseline(
+    counts: Iterable[Any], spans: Iterable[Any], totals: tuple[int, int], out_path: Path
+) -> None:
+    """The report from the two streams (both in email order), written with the csv module."""
+    modules_total, quizzes_total = totals
     zones: dict[str, ZoneInfo] = {}
-    conn = sqlite3.connect(path)
-    rows = conn.execute(SQLITE_QUERY, {"as_of": AS_OF.strftime(SQLITE_TS)})
+    spans_it = iter(spans)
+    head = next(spans_it, None)
     with open(out_path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(HEADER)
-        for email, name, tzname, *counts, started, completed, attempted in rows:
+        for uid, email, name, tzname, completed, in_progress, *attempts in counts:
             tz = zones.get(tzname) or zones.setdefault(tzname, ZoneInfo(tzname))
             local_as_of = AS_OF.astimezone(tz)
+            mine: list[tuple[int, int]] = []
+            while head is not None and head[0] == uid:
+                mine.append((head[1] - head[2], head[1]))
+                head = next(spans_it, None)
+            if mine:
+                minutes = {end // MINUTE_US for _, end in mine}
+                days = sorted({datetime.fromtimestamp(m * 60, tz).date() for m in minutes})
+                spent = _time_spent(mine)
+            else:
+                days, spent = [], 0
             today = local_as_of.date()
-            minutes: set[str] = set()
-            for text in (started, completed, attempted):
-                if text:
-                    minutes.update(text.split(","))
-            days = sorted(
-                {
-                    datetime.fromisoformat(m).replace(tzinfo=UTC).astimezone(tz).date()
-                    for m in minutes
-                }
-            )
             current, longest, last = _streak(days, today)
+            percent = (200 * completed + modules_total) // (2 * modules_total)
             writer.writerow(
                 [
                     _text(email),
@@ -341,65 +353,119 @@ def baseline_sqlite(path: Path, out_path: Path) -> None:
                     local_as_of.isoformat(),
                     tzname,
                     "",
-                    *counts,
+                    modules_total,
+                    completed,
+                    in_progress,
+                    percent,
+                    quizzes_total,
+                    *attempts,
                     current,
                     longest,
                     last.isoformat() if last else "",
                     "true" if current and last != today else "false",
+                    spent,
                 ]
             )
+
+
+TOTALS = "SELECT (SELECT count(*) FROM learning_modules), (SELECT count(*) FROM quizzes)"
+
+
+def baseline_sqlite(path: Path, out_path: Path) -> None:
+    """The SQLite baseline: two queries through sqlite3, merged in a Python loop."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA query_only = ON")
+    fill = {"as_of": ":as_of", "collate": "", "micros": SQLITE_MICROS}
+    params = {"as_of": AS_OF.strftime(SQLITE_TS)}
+    totals = conn.execute(TOTALS).fetchone()
+    counts = conn.execute(COUNTS.format(**fill), params)
+    spans = conn.cursor().execute(SPANS.format(**fill), params)
+    write_baseline(counts, spans, totals, out_path)
     conn.close()
 
 
 def baseline_postgres(url: str, out_path: Path) -> None:
-    """The PostgreSQL baseline: the whole row, streaks included, in one query via psycopg."""
+    """The PostgreSQL baseline: the same two queries, streamed by psycopg server cursors."""
     import psycopg
 
-    zones: dict[str, ZoneInfo] = {}
-    with psycopg.connect(_libpq(url)) as conn, conn.cursor() as cur:
-        cur.execute(PG_QUERY, {"as_of": AS_OF})
-        with open(out_path, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(HEADER)
-            for email, name, tzname, *counts, last, at_risk in cur:
-                tz = zones.get(tzname) or zones.setdefault(tzname, ZoneInfo(tzname))
-                writer.writerow(
-                    [
-                        _text(email),
-                        _text(name),
-                        AS_OF.astimezone(tz).isoformat(),
-                        tzname,
-                        "",
-                        *counts,
-                        last.isoformat() if last else "",
-                        "true" if at_risk else "false",
-                    ]
-                )
+    fill = {"as_of": "%(as_of)s", "collate": ' COLLATE "C"', "micros": PG_MICROS}
+    with psycopg.connect(_libpq(url)) as conn:
+        totals = conn.execute(TOTALS).fetchone()
+        assert totals is not None
+        counts = conn.cursor(name="counts")
+        spans = conn.cursor(name="spans")
+        counts.itersize = spans.itersize = 5000
+        counts.execute(COUNTS.format(**fill), {"as_of": AS_OF})
+        spans.execute(SPANS.format(**fill), {"as_of": AS_OF})
+        write_baseline(counts, spans, (totals[0], totals[1]), out_path)
 
 
 # --- the runs --------------------------------------------------------------------------------
 
 
+def _preload_catalyst(url: str) -> None:
+    """Every module the report command imports, so that the clock times the work only."""
+    import sqlalchemy.orm  # noqa: F401
+    import typer.main
+
+    import catalyst_cli.commands.report  # noqa: F401
+    import catalyst_cli.db.models  # noqa: F401
+    import catalyst_cli.db.session  # noqa: F401
+    import catalyst_cli.enrolment  # noqa: F401
+    import catalyst_cli.formats  # noqa: F401
+    import catalyst_cli.main  # noqa: F401
+    import catalyst_cli.output  # noqa: F401
+    import catalyst_cli.reports  # noqa: F401
+    import catalyst_cli.stats  # noqa: F401
+    import catalyst_cli.timeutil  # noqa: F401
+
+    typer.main.get_command(catalyst_cli.main.app)  # what Typer imports to build the command
+    with contextlib.suppress(ImportError):  # and to coerce arguments (pydantic, when present)
+        importlib.import_module("typer._adapters")
+        importlib.import_module("typer._click.decorators")
+        importlib.import_module("fractions")
+        importlib.import_module("pydantic.plugin._loader")
+    if url.startswith("sqlite"):
+        import sqlite3  # noqa: F401
+
+        import sqlalchemy.dialects.sqlite  # noqa: F401
+    else:
+        import psycopg  # noqa: F401
+        import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
+
+
 def child(side: str, url: str, out_path: Path) -> None:
-    """Time one side in this fresh process and print {seconds, cpu, peak_kib} as JSON."""
+    """Time one side in this fresh process and print {seconds, cpu, peak_kib} as JSON.
+
+    Imports happen before the clock starts, on both sides; modules first imported inside the
+    timed part are counted and reported (`late_imports`), so a regression here shows.
+    """
     if side == "catalyst":
+        _preload_catalyst(url)
         from catalyst_cli.main import app
 
         args = ["--db", url, "report", "-f", "csv", "--as-of", AS_OF_DAY, "-o", str(out_path)]
+        before = set(sys.modules)
         begin, cpu = time.perf_counter(), cpu_seconds()
         app(args, standalone_mode=False)
     elif url.startswith("sqlite:///"):
         import sqlite3  # noqa: F401  (imported before the clock starts, as catalyst's modules are)
 
+        before = set(sys.modules)
         begin, cpu = time.perf_counter(), cpu_seconds()
         baseline_sqlite(Path(url.removeprefix("sqlite:///")), out_path)
     else:
         import psycopg  # noqa: F401
 
+        before = set(sys.modules)
         begin, cpu = time.perf_counter(), cpu_seconds()
         baseline_postgres(url, out_path)
     seconds, cpu = time.perf_counter() - begin, cpu_seconds() - cpu
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kib": peak_memory_kib()}))
+    late = sorted(set(sys.modules) - before)
+    result = {"seconds": seconds, "cpu": cpu, "peak_kib": peak_memory_kib(), "late": late}
+    print(json.dumps(result))
 
 
 def cpu_seconds() -> float:
@@ -421,19 +487,23 @@ def peak_memory_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def run_side(side: str, url: str, out_path: Path) -> dict[str, float]:
-    """Run one side in a subprocess and return its figures."""
+def run_side(side: str, url: str, out_path: Path, profile: Path | None = None) -> dict[str, Any]:
+    """Run one side in a subprocess (under cProfile, into `profile`) and return its figures."""
     cmd = [sys.executable, __file__, "--child", side, "--db", url, "--out", str(out_path)]
+    if profile is not None:
+        cmd[1:1] = ["-m", "cProfile", "-o", str(profile)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"{side} failed (exit {done.returncode}):\n{done.stderr}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
-def compare(url: str, workdir: Path, runs: int, label: str) -> float:
-    """Alternate the two sides `runs` times; print best times, ratio and peak memory."""
-    best: dict[str, dict[str, float]] = {}
+def compare(
+    url: str, workdir: Path, runs: int, label: str, target: float, profile: Path | None = None
+) -> float:
+    """Alternate the two sides `runs` times; print best times, ratios and peak memory."""
+    best: dict[str, dict[str, Any]] = {}
     outputs = {side: workdir / f"{label}-{side}.csv" for side in ("catalyst", "baseline")}
     for _ in range(runs):
         for side, out_path in outputs.items():
@@ -443,16 +513,26 @@ def compare(url: str, workdir: Path, runs: int, label: str) -> float:
     same = outputs["catalyst"].read_bytes() == outputs["baseline"].read_bytes()
     rows = sum(1 for _ in outputs["catalyst"].open(encoding="utf-8")) - 1
     ratio = best["catalyst"]["seconds"] / best["baseline"]["seconds"]
+    cpu_ratio = best["catalyst"]["cpu"] / best["baseline"]["cpu"]
     print(f"\n{label}: {rows} rows, outputs identical: {'yes' if same else 'NO'}")
     for side in ("catalyst", "baseline"):
         b = best[side]
+        late = f"   late imports: {', '.join(b['late'])}" if b["late"] else ""
         print(
             f"  {side:9} {b['seconds']:7.3f} s   (client CPU {b['cpu']:6.3f} s)"
-            f"   peak RSS {b['peak_kib'] / 1024:6.1f} MiB"
+            f"   peak RSS {b['peak_kib'] / 1024:6.1f} MiB{late}"
         )
-    print(f"  ratio     {ratio:7.2f}x   (target <= 3x; best of {runs} runs each)")
+    verdict = "meets" if ratio <= target else "MISSES"
+    print(
+        f"  ratio     {ratio:7.2f}x by wall time ({verdict} the target <= {target}x), "
+        f"{cpu_ratio:.2f}x by client CPU; best of {runs} runs each"
+    )
     if not same:
         sys.exit("the two sides wrote different reports: the comparison is void")
+    if profile is not None:
+        where = profile.with_name(f"{profile.stem}-{label}{profile.suffix}")
+        run_side("catalyst", url, outputs["catalyst"], where)
+        print(f"  cProfile of the catalyst side: {where}")
     return ratio
 
 
@@ -473,14 +553,31 @@ def scratch_database(admin_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def postgres_server(admin_url: str | None) -> Iterator[str]:
+    """The server given, or a throwaway one started like the tests' (tests/pg_server.py)."""
+    if admin_url:
+        yield admin_url
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.pg_server import throwaway_server
+
+    with throwaway_server() as url:
+        yield url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--modules", type=int, default=50)
     parser.add_argument("--competencies", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--postgres", metavar="ADMIN_URL", help="also run on this server")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--target", type=float, default=TARGET)
+    parser.add_argument("--profile", type=Path, help="cProfile catalyst into FILE-BACKEND")
+    backends = parser.add_mutually_exclusive_group()
+    backends.add_argument("--postgres", metavar="ADMIN_URL", help="use this server")
+    backends.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--child", choices=("catalyst", "baseline"), help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -491,10 +588,13 @@ def main() -> None:
 
     begin = time.perf_counter()
     data = generate(args.users, args.modules, args.competencies, args.seed)
+    starts = sum(1 for e in data.events if e[2] == "start")
     print(
         f"generated {len(data.users)} users x {len(data.modules)} modules "
-        f"({len(data.quizzes)} quizzes): {len(data.progress)} progress rows, "
-        f"{len(data.attempts)} attempts over {DAYS} days, "
+        f"({len(data.quizzes)} quizzes) over {DAYS} days: {len(data.events)} events "
+        f"({starts - len(data.progress)} revisits, "
+        f"{(starts - len(data.progress)) / max(1, len(data.progress)):.2f} per started module), "
+        f"{len(data.attempts)} attempts, {len(data.progress)} progress rows, "
         f"in {time.perf_counter() - begin:.1f} s"
     )
     ratios = []
@@ -502,13 +602,17 @@ def main() -> None:
         workdir = Path(tmp)
         db_path = workdir / "bench.db"
         load_sqlite(db_path, data)
-        ratios.append(compare(f"sqlite:///{db_path}", workdir, args.runs, "sqlite"))
-        if args.postgres:
-            with scratch_database(args.postgres) as url:
+        ratios.append(
+            compare(f"sqlite:///{db_path}", workdir, args.runs, "sqlite", args.target, args.profile)
+        )
+        if not args.no_postgres:
+            with postgres_server(args.postgres) as admin, scratch_database(admin) as url:
                 load_postgres(url, data)
-                ratios.append(compare(url, workdir, args.runs, "postgresql"))
-    if max(ratios) > 3:
-        sys.exit(f"catalyst took {max(ratios):.2f}x the baseline: above the 3x target")
+                ratios.append(
+                    compare(url, workdir, args.runs, "postgresql", args.target, args.profile)
+                )
+    if max(ratios) > args.target:
+        sys.exit(f"catalyst took {max(ratios):.2f}x the baseline: above the {args.target}x target")
 
 
 if __name__ == "__main__":
