@@ -112,9 +112,7 @@ class Model:
                 found.add(slug)
                 continue
             own = sorted(
-                (e["at"], e["event"] == "withdraw", e["event"])
-                for e in marks
-                if e["user"] == email
+                (e["at"], e["event"] == "withdraw", e["event"]) for e in marks if e["user"] == email
             )
             if own and own[-1][2] == "enrol":
                 found.add(slug)
