@@ -49,14 +49,22 @@ def main() -> int:
         db = args.db or folder / "seeded.db"
         if not db.exists():
             seconds = catalyst(
-                "--db", str(db), "seed",
-                "--users", str(args.users),
-                "--competencies", str(args.competencies),
-                "--modules-per-competency", str(args.modules_per_competency),
-                "--days", str(args.days),
-                "--seed", "1",
-                "--as-of", AS_OF,
-            )  # fmt: skip
+                "--db",
+                str(db),
+                "seed",
+                "--users",
+                str(args.users),
+                "--competencies",
+                str(args.competencies),
+                "--modules-per-competency",
+                str(args.modules_per_competency),
+                "--days",
+                str(args.days),
+                "--seed",
+                "1",
+                "--as-of",
+                AS_OF,
+            )
             print(f"seeded {db} in {seconds:.1f} s", file=sys.stderr)
         report_args = ("--db", str(db), "report", "--format", "csv", "--as-of", AS_OF)
         timings: dict[str, list[float]] = {"report": [], "series": []}
@@ -71,7 +79,7 @@ def main() -> int:
                     FROM,
                     "--output",
                     str(folder / "s.csv"),
-                )  # fmt: skip
+                )
             )
         rows = (folder / "s.csv").read_text().count("\n") - 1
         learners = (folder / "r.csv").read_text().count("\n") - 1
@@ -79,9 +87,8 @@ def main() -> int:
     ratio = best["series"] / best["report"]
     print(f"learners: {learners}, series rows: {rows}, runs: {args.runs}")
     for side, seconds in best.items():
-        print(
-            f"{side:7} best {seconds:6.2f} s   all: {', '.join(f'{t:.2f}' for t in timings[side])}"
-        )
+        every = ", ".join(f"{t:.2f}" for t in timings[side])
+        print(f"{side:7} best {seconds:6.2f} s   all: {every}")
     print(f"ratio series/report: {ratio:.2f} (target <= {TARGET})")
     return 0 if ratio <= TARGET else 1
 
