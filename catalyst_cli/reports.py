@@ -85,6 +85,7 @@ def build_report(
     )
     activity: Iterable[LearnerActivity] = iter_activity(session, as_of=as_of, scope=scope)
     comp = scope.competency
+    columns = REPORT_COLUMNS if comp is None else (*REPORT_COLUMNS, *REPORT_ENROLMENT_COLUMNS)
     if kind is not None:  # filters, summaries, series, the HTML page: report_kinds.py
         activity, shaped = kind.shape(
             session,
@@ -93,17 +94,14 @@ def build_report(
             competency=comp,
             idle=idle,
             as_of=as_of,
-            learner_columns=REPORT_COLUMNS,
+            learner_columns=columns,
             learner_rows=lambda learners: _learner_rows(learners, index, scope, idle),
         )
         if shaped is not None:
             return Report(shaped.columns, shaped.rows, shaped.document)
     if by_module:
         return Report(REPORT_MODULE_COLUMNS, _module_rows(activity, index, comp, idle))
-    if comp is not None:
-        columns = (*REPORT_COLUMNS, *REPORT_ENROLMENT_COLUMNS)
-        return Report(columns, _learner_rows(activity, index, scope, idle))
-    return Report(REPORT_COLUMNS, _learner_rows(activity, index, scope, idle))
+    return Report(columns, _learner_rows(activity, index, scope, idle))
 
 
 def _learner_rows(
