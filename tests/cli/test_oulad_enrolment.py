@@ -15,6 +15,7 @@ import json
 import os
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def oulad(cli: Runner, tmp_path: Path) -> tuple[list[Registration], set[str]]:
     assessments = {a["id_assessment"]: a for a in read("assessments.csv")}
     used = {slug(a["code_module"], a["code_presentation"]) for a in assessments.values()}
     kept = {r.competency for r in registrations}
-    competencies = []
+    competencies: list[dict[str, Any]] = []
     for a in assessments.values():
         key = slug(a["code_module"], a["code_presentation"])
         if key not in kept:
@@ -91,8 +92,8 @@ def oulad(cli: Runner, tmp_path: Path) -> tuple[list[Registration], set[str]]:
     modules: dict[str, set[str]] = {}
     for r in registrations:
         modules.setdefault(r.user, set()).add(r.competency.upper())  # groups: presentations
-    for r in results:
-        modules.setdefault(email(r["id_student"]), set())
+    for row in results:
+        modules.setdefault(email(row["id_student"]), set())
     users = tmp_path / "users.csv"
     users.write_text(
         "email,name,timezone,groups\n"
@@ -105,14 +106,14 @@ def oulad(cli: Runner, tmp_path: Path) -> tuple[list[Registration], set[str]]:
         lines.append(f"{r.user},enrol,,,,,{r.day(r.joined)},,,{r.competency}\n")
         if r.left is not None:
             lines.append(f"{r.user},withdraw,,,,,{r.day(r.left)},,,{r.competency}\n")
-    for r in results:
-        if not r["score"]:
+    for row in results:
+        if not row["score"]:
             continue  # 16 results without a score: not an attempt
-        a = assessments[r["id_assessment"]]
-        when = presentation_start(a["code_presentation"]) + timedelta(days=int(r["date_submitted"]))
-        lines.append(
-            f"{email(r['id_student'])},quiz,,oulad-{r['id_assessment']},{r['score']},100,{when},,,\n"
-        )
+        a = assessments[row["id_assessment"]]
+        days = timedelta(days=int(row["date_submitted"]))
+        when = presentation_start(a["code_presentation"]) + days
+        quiz = f"oulad-{row['id_assessment']}"
+        lines.append(f"{email(row['id_student'])},quiz,,{quiz},{row['score']},100,{when},,,\n")
     events = tmp_path / "events.csv"
     events.write_text(EVENT_HEADER + "".join(lines))
     result = cli("import", str(events))
