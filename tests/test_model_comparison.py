@@ -218,14 +218,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         learner = draw(st.sampled_from(learners))
         competency = draw(st.sampled_from(names))
         first = centre + timedelta(days=draw(st.integers(-span, span)))
-        own = next(x for x in paths if x.startswith(f"{competency}/"))
+        target = next(x for x in paths if x.startswith(f"{competency}/"))
         for i, kind in enumerate(
             ["enrol", "withdraw", "start", "enrol"][: draw(st.integers(2, 4))]
         ):
             moment = datetime.combine(first + timedelta(days=i), time(draw(st.integers(0, 23))))
             at = moment.isoformat()
             if kind == "start":
-                events.append(Event("start", learner.email, at, module=own))
+                events.append(Event("start", learner.email, at, module=target))
             else:
                 events.append(Event(kind, learner.email, at, competency=competency))
     for i in draw(st.lists(st.integers(0, len(events) - 1), max_size=3)):
@@ -351,14 +351,14 @@ def run_scenario(url: str, scenario: Scenario, folder: Path) -> None:
         as_of = ["--user", q.user, "--as-of", q.as_of, "--format", "json"]
         comp = [] if q.competency is None else ["--competency", q.competency]
         args = ["stats", *as_of, *comp]
-        wanted_stats = model.stats(q.user, q.as_of, q.competency)
-        if wanted_stats is None:  # outside the learner's catalogue
+        figures = model.stats(q.user, q.as_of, q.competency)
+        if figures is None:  # outside the learner's catalogue
             result = cli(*args)
             assert (result.exit_code, result.stdout) == (1, ""), (args, result.stdout)
             assert result.stderr == f"{q.user.lower()} is not enrolled in {q.competency}\n"
         else:
             got = _json(cli(*args), args)
-            assert got == wanted_stats, (args, diff(wanted_stats, got))
+            assert got == figures, (args, diff(figures, got))
 
         args = ["streak", *as_of]
         want = model.streak(q.user, q.as_of)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,8 +40,9 @@ def export_text(url: str) -> str:
 @pytest.mark.parametrize("field", ["users", "competencies", "modules_per_competency", "days"])
 def test_sizes_must_be_positive(field: str) -> None:
     option = "--" + field.replace("_", "-")
+    sizes: dict[str, Any] = {field: 0}
     with pytest.raises(InputError, match=f"invalid {option} 0: must be at least 1"):
-        SeedPlan(**{field: 0})  # type: ignore[arg-type]
+        SeedPlan(**sizes)
 
 
 def test_catalogue_is_deterministic_with_both_kinds_of_quiz() -> None:
@@ -141,7 +144,7 @@ def test_a_second_cohort_joins_without_clashing(db_url: str) -> None:
     seeded_with(db_url)
     first = export_text(db_url)
     with unit_of_work(db_url) as session:
-        summary = seed(session, SeedPlan(**{**PLAN.__dict__, "prefix": "b"}), as_of=AS_OF)
+        summary = seed(session, dataclasses.replace(PLAN, prefix="b"), as_of=AS_OF)
     assert summary.new_learners == PLAN.users and not summary.tally.conflicts
     both = export_text(db_url)
     header, *lines = first.splitlines()

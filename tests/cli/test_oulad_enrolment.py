@@ -92,8 +92,8 @@ def oulad(cli: Runner, tmp_path: Path) -> tuple[list[Registration], set[str]]:
     modules: dict[str, set[str]] = {}
     for r in registrations:
         modules.setdefault(r.user, set()).add(r.competency.upper())  # groups: presentations
-    for res in results:
-        modules.setdefault(email(res["id_student"]), set())
+    for row in results:
+        modules.setdefault(email(row["id_student"]), set())
     users = tmp_path / "users.csv"
     users.write_text(
         "email,name,timezone,groups\n"
@@ -106,16 +106,14 @@ def oulad(cli: Runner, tmp_path: Path) -> tuple[list[Registration], set[str]]:
         lines.append(f"{r.user},enrol,,,,,{r.day(r.joined)},,,{r.competency}\n")
         if r.left is not None:
             lines.append(f"{r.user},withdraw,,,,,{r.day(r.left)},,,{r.competency}\n")
-    for res in results:
-        if not res["score"]:
+    for row in results:
+        if not row["score"]:
             continue  # 16 results without a score: not an attempt
-        a = assessments[res["id_assessment"]]
-        when = presentation_start(a["code_presentation"]) + timedelta(
-            days=int(res["date_submitted"])
-        )
-        lines.append(
-            f"{email(res['id_student'])},quiz,,oulad-{res['id_assessment']},{res['score']},100,{when},,,\n"
-        )
+        a = assessments[row["id_assessment"]]
+        days = timedelta(days=int(row["date_submitted"]))
+        when = presentation_start(a["code_presentation"]) + days
+        quiz = f"oulad-{row['id_assessment']}"
+        lines.append(f"{email(row['id_student'])},quiz,,{quiz},{row['score']},100,{when},,,\n")
     events = tmp_path / "events.csv"
     events.write_text(EVENT_HEADER + "".join(lines))
     result = cli("import", str(events))
