@@ -64,7 +64,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_1(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr("catalyst_cli.users.list_learners", broken)
+    monkeypatch.setattr("catalyst_cli.learners_io.learner_rows", broken)
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "x.db"), "users", "add", "a@b.c"])
     assert result.exit_code == 0
     result = CliRunner().invoke(app, ["--db", str(tmp_path / "x.db"), "users", "list"])
@@ -98,7 +98,7 @@ def test_the_debug_variable_lets_the_traceback_through(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise KeyError("a bug")
 
-    monkeypatch.setattr("catalyst_cli.users.list_learners", broken)
+    monkeypatch.setattr("catalyst_cli.learners_io.learner_rows", broken)
     monkeypatch.setenv(main_module.DEBUG_ENV, "1")
     db = str(tmp_path / "x.db")
     assert CliRunner().invoke(app, ["--db", db, "users", "add", "a@b.c"]).exit_code == 0

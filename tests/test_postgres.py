@@ -196,11 +196,15 @@ def command_args(tmp_path: Path) -> dict[str, list[str]]:
         "user,event,module,quiz,score,total,at,id\n"
         f"{ANN},start,python/intro,,,,2026-03-01T10:00:00Z,\n"
     )
+    learners = tmp_path / "learners.csv"
+    learners.write_text(f"email,name\n{ANN},Ann\n")
     user = ["--user", ANN]
     return {
         "catalog load": [str(catalog)],
         "catalog show": [],
+        "catalog export": [],
         "users add": [ANN],
+        "users import": [str(learners)],
         "users list": [],
         "start": ["python/intro", *user],
         "complete": ["python/intro", *user],
