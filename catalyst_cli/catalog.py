@@ -21,9 +21,9 @@ from catalyst_cli.limits import (
     check_json,
     check_slug,
     check_text,
-    decode_text,
     load_json,
     load_toml,
+    read_text_file,
 )
 
 DEFAULT_PASS_PERCENT = 70
@@ -85,11 +85,7 @@ def read_catalog_file(path: Path) -> tuple[CompetencySpec, ...]:
 
     UTF-8, with or without a byte-order mark, as `import` reads.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise NotFoundError(f"cannot read catalogue {str(path)!r}: {exc.strerror}") from None
-    text = decode_text(raw, str(path))
+    text = read_text_file(path, "catalogue")
     if path.suffix.lower() == ".toml":
         data = load_toml(text, str(path))
     else:

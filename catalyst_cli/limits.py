@@ -11,9 +11,10 @@ import json
 import math
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from catalyst_cli.errors import InputError
+from catalyst_cli.errors import InputError, NotFoundError
 
 # Column widths (catalyst_cli/db/models.py); a test checks that they agree.
 MAX_EMAIL = 320
@@ -28,6 +29,8 @@ MAX_GROUP = 200
 # quiz is read whole by every command about it.
 MAX_JSON_TEXT = 10_000
 MAX_JSON_DEPTH = 32
+# A catalogue or answers file is read whole: a bound keeps /dev/zero from filling the memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 # PostgreSQL's INTEGER, the type of every whole-number column but durations.
 MAX_INT = 2**31 - 1
@@ -146,6 +149,21 @@ def check_json(name: str, value: Any, depth: int = 0) -> Any:
         for item in value:
             check_json(name, item, depth + 1)
     return value
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """A UTF-8 file of at most MAX_FILE_BYTES, read whole (a BOM is accepted, as `decode_text`).
+
+    A missing or unreadable file is a NotFoundError naming it, as `what` (e.g. "catalogue").
+    """
+    try:
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise NotFoundError(f"cannot read {what} {str(path)!r}: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: too large (more than {MAX_FILE_BYTES // 2**20} MiB)")
+    return decode_text(raw, str(path))
 
 
 def decode_text(raw: bytes, where: str) -> str:

@@ -64,7 +64,7 @@ def submit(
     from catalyst_cli.progress import read_submission, record_submission
 
     email = learner_email(user)
-    submission = read_submission(answers, score, total)
+    submission = read_submission(_answers_text(answers), score, total)
     options = event_options(at, duration, key)
     with unit_of_work(settings(ctx).database_url) as session:
         outcome = record_submission(
@@ -72,3 +72,18 @@ def submit(
         )
     row = outcome.record()
     write_record(row, fmt.value, sys.stdout)
+
+
+def _answers_text(answers: str | None) -> str | None:
+    """`--answers` as JSON text: @FILE read here, bounded, UTF-8 with or without a BOM."""
+    from pathlib import Path
+
+    from catalyst_cli.errors import InputError
+    from catalyst_cli.limits import read_text_file
+
+    if answers is None or not answers.startswith("@"):
+        return answers
+    text = read_text_file(Path(answers[1:]), "answers file")
+    if text.lstrip("\ufeff").startswith("@"):
+        raise InputError(f"{answers[1:]}: invalid JSON: it starts with '@'")
+    return text

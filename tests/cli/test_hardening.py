@@ -456,3 +456,18 @@ def test_stored_attempts_read_back_alike(seeded: Runner, db_url: str) -> None:
     with Session(engine) as session:
         assert session.query(QuizAttempt.total_questions).scalar() == top
     engine.dispose()
+
+
+def test_endless_files_are_refused(seeded: Runner, db_url: str) -> None:
+    assert "too large" in fails(seeded, db_url, "catalog", "load", "/dev/zero")
+    answers = ("quiz", "submit", "py-intro", *ANN, "--answers", "@/dev/zero")
+    assert "too large" in fails(seeded, db_url, *answers)
+
+
+def test_an_answers_file_naming_another_file_is_not_followed(
+    seeded: Runner, db_url: str, tmp_path: Path
+) -> None:
+    answers = tmp_path / "a.json"
+    answers.write_text("@/dev/zero")
+    line = fails(seeded, db_url, "quiz", "submit", "py-intro", *ANN, "--answers", f"@{answers}")
+    assert "invalid JSON" in line
