@@ -23,7 +23,7 @@ MAX_TIMEZONE = 64
 MAX_SLUG = 200
 MAX_TITLE = 500
 MAX_EXTERNAL_ID = 200
-MAX_IRI = 2048
+MAX_IRI = 600  # the iri and identity columns: 4 bytes a character fit a PostgreSQL index entry
 MAX_GROUP = 200
 # Text inside a JSON value (question prompts and choices, answers): no column limits it, but a
 # quiz is read whole by every command about it.
@@ -70,6 +70,17 @@ def check_text(name: str, value: str, max_len: int) -> str:
     if any(ord(c) in _SURROGATES for c in value):
         raise InputError(f"invalid {name} {preview(value)}: it is not valid Unicode text")
     return value
+
+
+def storable_text(value: str | None) -> str | None:
+    """Text from another system (an xAPI name) made storable: NULs and lone surrogates dropped.
+
+    Lengths are the caller's to cut; None or nothing left is None.
+    """
+    if value is None:
+        return None
+    cleaned = "".join(c for c in value if c != "\x00" and ord(c) not in _SURROGATES)
+    return cleaned or None
 
 
 def check_identifier(name: str, value: str, max_len: int) -> str:

@@ -19,6 +19,7 @@ from catalyst_cli.catalog import CompetencyRef, ModuleRef, QuizRef, catalog_inde
 from catalyst_cli.db.models import EXTERNAL_ID_LENGTH
 from catalyst_cli.errors import InputError, NotFoundError
 from catalyst_cli.events import Event, EventKind
+from catalyst_cli.limits import check_text
 from catalyst_cli.recorder import record_one
 from catalyst_cli.rules import grade, parse_answers, passes, percent_half_up, validate_score
 from catalyst_cli.stats import ModuleStatus, learner_activity, module_statuses
@@ -43,7 +44,7 @@ def check_key(key: str | None) -> str | None:
         raise InputError("invalid id: must not be empty")
     if len(key) > EXTERNAL_ID_LENGTH:
         raise InputError(f"invalid id {key[:20]!r}...: longer than {EXTERNAL_ID_LENGTH} characters")
-    return key
+    return check_text("id", key, EXTERNAL_ID_LENGTH)
 
 
 def grade_attempt(

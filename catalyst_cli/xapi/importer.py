@@ -25,6 +25,7 @@ from catalyst_cli.db.upsert import dialect_insert
 from catalyst_cli.errors import InputError
 from catalyst_cli.events import Event, EventKind
 from catalyst_cli.identities import learners_by_identity, normalize_identity
+from catalyst_cli.limits import storable_text
 from catalyst_cli.recorder import BATCH_EVENTS, Recorder, rederive
 from catalyst_cli.rules import passes
 from catalyst_cli.transfer import count_learners, ensure_learners, find_learners
@@ -464,4 +465,5 @@ def _micros(duration: timedelta | None) -> int | None:
 
 
 def _name(name: str | None) -> str | None:
-    return None if name is None else name[:_NAME_MAX]
+    cleaned = storable_text(name)
+    return None if cleaned is None else cleaned[:_NAME_MAX]

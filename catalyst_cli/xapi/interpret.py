@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from catalyst_cli.errors import InputError
+from catalyst_cli.limits import MAX_IRI, check_text, storable_text
 from catalyst_cli.xapi.profile import BUILTIN, VERB_FAILED, VERB_PASSED, Profile, VerbKind
 from catalyst_cli.xapi.reader import RawStatement
 from catalyst_cli.xapi.records import (
@@ -176,13 +177,20 @@ def _actor(actor: Mapping[str, Any]) -> Identity:
 
 
 def _activity(value: Any) -> Activity | None:
+    """The activity of an object, or None without an id the catalogue could store."""
     if not isinstance(value, Mapping) or not isinstance(value.get("id"), str) or not value["id"]:
+        return None
+    try:
+        iri = check_text("activity id", value["id"], MAX_IRI)
+    except InputError:
         return None
     definition = value.get("definition")
     definition = definition if isinstance(definition, Mapping) else {}
     kind = definition.get("type")
     return Activity(
-        value["id"], language_text(definition.get("name")), kind if isinstance(kind, str) else None
+        iri,
+        storable_text(language_text(definition.get("name"))),
+        kind if isinstance(kind, str) else None,
     )
 
 
