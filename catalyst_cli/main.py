@@ -206,4 +206,13 @@ def main() -> None:
         if exc.code == PIPE_STATUS:
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGPIPE)
-        raise
+        if exc.code is not None and not isinstance(exc.code, int):
+            raise
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:
+            raise exc from None
+        # Everything is committed, written and closed by now: skip the interpreter's teardown
+        # of some 500 modules, a sixth of a short command's time.
+        os._exit(exc.code or 0)
