@@ -74,11 +74,13 @@ class ImportFailed(InputError):
 
     def __init__(self, source: str, errors: Sequence[RowError], count: int) -> None:
         lines = [f"{source}:{e.line}: {e.message}" for e in errors]
-        if count > len(errors):
-            lines.append(f"... and {count - len(errors)} more errors")
-        plural = "error" if count == 1 else "errors"
-        lines.append(f"nothing was imported: {count} {plural} in {source}")
-        super().__init__("\n".join(lines))
+        if count == 1 and len(lines) == 1:  # one bad row: one line
+            super().__init__(f"{lines[0]} (nothing was imported)")
+        else:
+            if count > len(errors):
+                lines.append(f"... and {count - len(errors)} more errors")
+            lines.append(f"nothing was imported: {count} errors in {source}")
+            super().__init__("\n".join(lines))
         self.errors = tuple(errors)
         self.count = count
 
@@ -189,7 +191,10 @@ class Lines:
 def _csv_header(header: list[str] | None, columns: Sequence[Column]) -> list[int | None]:
     """Where each column is in the header row (any order, any case); None when absent."""
     known = [c.name for c in columns]
-    expected = ",".join(known)
+    expected = ",".join(c.name for c in columns if c.required)
+    optional = [c.name for c in columns if not c.required]
+    if optional:
+        expected += f" (optional: {','.join(optional)})"
     if header is None:
         raise InputError(f"empty file: expected the header {expected}")
     names = [h.strip().lower() for h in header]
@@ -276,7 +281,7 @@ def read_jsonl(lines: Lines, columns: Sequence[Column]) -> Iterator[RawRow | Row
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            obj = json.loads(text, parse_constant=_not_a_number)
             if not isinstance(obj, dict):
                 raise InputError(f"expected a JSON object with the keys {names}")
             strays = [k for k in obj if k not in known]
@@ -287,8 +292,19 @@ def read_jsonl(lines: Lines, columns: Sequence[Column]) -> Iterator[RawRow | Row
             yield RowError(number, f"invalid JSON: {exc.msg} at column {exc.colno}")
         except RecursionError:
             yield RowError(number, "invalid JSON: nested too deeply")
+        except ValueError as exc:  # NaN, Infinity, or an integer of more than 4,300 digits
+            yield RowError(number, f"invalid JSON: {_value_error(exc)}")
         except InputError as exc:
             yield RowError(number, str(exc))
+
+
+def _not_a_number(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _value_error(exc: ValueError) -> str:
+    message = str(exc)
+    return "a number has too many digits" if "digits" in message else message.split(":")[0]
 
 
 def read_rows(

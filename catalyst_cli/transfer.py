@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import IO, Any, BinaryIO, NamedTuple
+from typing import IO, Any
 
 from sqlalchemy import Integer, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
@@ -30,17 +28,40 @@ from catalyst_cli.errors import InputError, NotFoundError, unknown
 from catalyst_cli.events import COMPETENCY_KINDS, Event, EventKind
 from catalyst_cli.formats import DataFormat
 from catalyst_cli.progress import Submission, check_key, grade_attempt
+from catalyst_cli.readers import (
+    Cell,
+    CellKind,
+    Column,
+    ErrorLog,
+    FileFormat,
+    Lines,
+    RawRow,
+    RowError,
+    Source,
+    batches,
+    file_format,
+    read_rows,
+)
 from catalyst_cli.recorder import BATCH_EVENTS, Recorder, Tally
 from catalyst_cli.timeutil import format_duration, parse_duration, parse_time, to_utc
 from catalyst_cli.users import Learner, normalize_email
 
-REQUIRED_COLUMNS = ("user", "event", "module", "quiz", "score", "total", "at", "id")
-OPTIONAL_COLUMNS = ("duration", "competency")
-COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+EVENT_COLUMNS = (
+    Column("user"),
+    Column("event"),
+    Column("module"),
+    Column("quiz"),
+    Column("score", kind=CellKind.whole),
+    Column("total", kind=CellKind.whole),
+    Column("at"),
+    Column("id"),
+    Column("duration", required=False, kind=CellKind.whole),
+    Column("competency", required=False),
+)
+COLUMNS = tuple(c.name for c in EVENT_COLUMNS)
+REQUIRED_COLUMNS = tuple(c.name for c in EVENT_COLUMNS if c.required)
 BATCH_ROWS = BATCH_EVENTS
-MAX_LISTED_ERRORS = 50
 _IN_CHUNK = 1000  # values per IN (...) query, well under every driver's parameter limit
-_EXTENSIONS = {".csv": DataFormat.csv, ".jsonl": DataFormat.jsonl, ".ndjson": DataFormat.jsonl}
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 _MAX_INTEGER = 2**31 - 1  # the columns are 32-bit on PostgreSQL
 
@@ -48,28 +69,6 @@ ProgressCallback = Callable[[int, int], None]
 """Called after each batch with the rows read so far and the bytes read so far."""
 
 _EVENTS = {k.value: k for k in EventKind}
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One bad row: its physical line (the header is line 1) and what is wrong with it."""
-
-    line: int
-    message: str
-
-
-class ImportFailed(InputError):
-    """A file with bad rows: the first errors listed as FILE:LINE: message, nothing written."""
-
-    def __init__(self, source: str, errors: Sequence[RowError], count: int) -> None:
-        lines = [f"{source}:{e.line}: {e.message}" for e in errors]
-        if count > len(errors):
-            lines.append(f"... and {count - len(errors)} more errors")
-        plural = "error" if count == 1 else "errors"
-        lines.append(f"nothing was imported: {count} {plural} in {source}")
-        super().__init__("\n".join(lines))
-        self.errors = tuple(errors)
-        self.count = count
 
 
 @dataclass(frozen=True)
@@ -137,151 +136,12 @@ def find_learners(session: Session, emails: Sequence[str]) -> dict[str, Learner]
     return found
 
 
-# --- reading files ----------------------------------------------------------------------------
-
-
-class RawRow(NamedTuple):
-    """One data row as read, cells in COLUMNS order (None for an empty cell)."""
-
-    line: int
-    cells: tuple[str | int | None, ...]
-
-
-@dataclass
-class _Lines:
-    """The physical lines of a byte stream as text, with UTF-8 errors and bytes read noted."""
-
-    stream: BinaryIO
-    bytes_read: int = 0
-    bad: dict[int, str] | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        for number, raw in enumerate(self.stream, 1):
-            self.bytes_read += len(raw)
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                if self.bad is None:
-                    self.bad = {}
-                self.bad[number] = (
-                    f"invalid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
-                )
-                text = raw.decode("utf-8", "replace")
-            if number == 1:
-                text = text.removeprefix("\ufeff")
-            yield text
-
-    def bad_in(self, first: int, last: int) -> RowError | None:
-        """The UTF-8 error of a line in first..last, if there is one."""
-        if not self.bad:
-            return None
-        for number in range(first, last + 1):
-            message = self.bad.pop(number, None)
-            if message is not None:
-                return RowError(number, message)
-        return None
-
-
-def _cell(value: str) -> str | None:
-    return value.strip() or None
-
-
-def _csv_header(header: list[str] | None) -> list[int | None]:
-    """Where each of COLUMNS is in the header row (any order, any case; None: absent)."""
-    expected = ",".join(REQUIRED_COLUMNS) + f" (optional: {','.join(OPTIONAL_COLUMNS)})"
-    if header is None:
-        raise InputError(f"empty file: expected the header {expected}")
-    names = [h.strip().lower() for h in header]
-    for name in names:
-        if name not in COLUMNS:
-            raise InputError(f"unknown column {name!r} in the header: expected {expected}")
-        if names.count(name) > 1:
-            raise InputError(f"column {name!r} appears twice in the header")
-    missing = [c for c in REQUIRED_COLUMNS if c not in names]
-    if missing:
-        raise InputError(f"missing column {missing[0]!r} in the header: expected {expected}")
-    return [names.index(c) if c in names else None for c in COLUMNS]
-
-
-def read_csv(lines: _Lines) -> Iterator[RawRow | RowError]:
-    """Data rows of a CSV file with the COLUMNS header, or the error of each bad row."""
-    reader = csv.reader(lines)
-    try:
-        order = _csv_header(next(reader, None))
-    except (InputError, csv.Error) as exc:
-        yield lines.bad_in(1, max(reader.line_num, 1)) or RowError(1, str(exc))
-        return
-    bad = lines.bad_in(1, reader.line_num)
-    if bad is not None:
-        yield bad
-        return
-    width = sum(1 for i in order if i is not None)
-    in_order = order == list(range(len(COLUMNS)))
-    last = reader.line_num
-    while True:
-        first = last + 1
-        try:
-            row = next(reader, None)
-        except csv.Error as exc:
-            last = reader.line_num
-            yield lines.bad_in(first, last) or RowError(first, f"unreadable CSV: {exc}")
-            continue
-        if row is None:
-            return
-        last = reader.line_num
-        bad = lines.bad_in(first, last)
-        if bad is not None:
-            yield bad
-        elif len(row) != width:
-            if len(row) > 1 or (row and row[0].strip()):  # else a blank line
-                yield RowError(first, f"expected {width} columns, found {len(row)}")
-        elif in_order:
-            yield RawRow(first, tuple([c.strip() or None for c in row]))
-        else:
-            yield RawRow(
-                first, tuple([None if i is None else row[i].strip() or None for i in order])
-            )
-
-
-def _json_value(key: str, value: Any) -> str | int | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _cell(value)
-    numeric = key in ("score", "total", "duration")
-    if numeric and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    expected = "a string or a whole number" if numeric else "a string"
-    raise InputError(f"{key!r} must be {expected}, not {json.dumps(value)}")
-
-
-def read_jsonl(lines: _Lines) -> Iterator[RawRow | RowError]:
-    """Data rows of a JSON-lines file (one object with COLUMNS as keys per line)."""
-    for number, text in enumerate(lines, 1):
-        bad = lines.bad_in(number, number)
-        if bad is not None:
-            yield bad
-            continue
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-            if not isinstance(obj, dict):
-                raise InputError(f"expected a JSON object with the keys {', '.join(COLUMNS)}")
-            strays = [k for k in obj if k not in COLUMNS]
-            if strays:
-                raise InputError(f"unknown key {strays[0]!r}: expected {', '.join(COLUMNS)}")
-            yield RawRow(number, tuple(_json_value(c, obj.get(c)) for c in COLUMNS))
-        except json.JSONDecodeError as exc:
-            yield RowError(number, f"invalid JSON: {exc.msg} at column {exc.colno}")
-        except InputError as exc:
-            yield RowError(number, str(exc))
-
-
 # --- resolving rows ---------------------------------------------------------------------------
 
 
-def _whole(name: str, value: str | int | None) -> int | None:
+def _whole(name: str, value: Cell) -> int | None:
+    if isinstance(value, tuple):
+        raise InputError(f"invalid {name}: must be a whole number")
     if isinstance(value, str):
         if not _INTEGER.match(value):
             raise InputError(f"invalid {name} {value!r}: must be a whole number")
@@ -293,7 +153,7 @@ def _whole(name: str, value: str | int | None) -> int | None:
     return value
 
 
-def _duration(value: str | int | None) -> int | None:
+def _duration(value: Cell) -> int | None:
     if value is None:
         return None
     return parse_duration(str(value))
@@ -329,7 +189,7 @@ class _Resolver:
             ensure_learners(self._session, ((e, None, "UTC") for e in valid), now=self._now)
         self._learners.update(find_learners(self._session, missing))
 
-    def _learner(self, email: str | int | None) -> Learner:
+    def _learner(self, email: Cell) -> Learner:
         if not isinstance(email, str):
             raise InputError("missing user")
         learner = self._learners.get(email.lower())
@@ -405,7 +265,7 @@ _ONLY = {
 }
 
 
-def _none(kind: EventKind, **cells: str | int | None) -> None:
+def _none(kind: EventKind, **cells: Cell) -> None:
     """Refuse cells a row of this kind does not take."""
     for name, value in cells.items():
         if value is None:
@@ -423,7 +283,7 @@ def _is_email(value: str) -> bool:
     return True
 
 
-def _event(value: str | int | None) -> EventKind:
+def _event(value: Cell) -> EventKind:
     names = ", ".join(_EVENTS)
     if not isinstance(value, str):
         raise InputError(f"missing event: use {names}")
@@ -433,67 +293,20 @@ def _event(value: str | int | None) -> EventKind:
     return kind
 
 
-def _time(value: str | int | None, learner: Learner) -> datetime:
+def _time(value: Cell, learner: Learner) -> datetime:
     if not isinstance(value, str):
         raise InputError("missing time in the 'at' column")
     return parse_time(value, learner.tz)
 
 
-class _ErrorLog:
-    """The first MAX_LISTED_ERRORS errors in line order, and how many there were."""
-
-    def __init__(self) -> None:
-        self.listed: list[RowError] = []
-        self.count = 0
-
-    def add_batch(self, errors: list[RowError]) -> None:
-        """Errors of one batch; batches come in file order."""
-        self.count += len(errors)
-        room = MAX_LISTED_ERRORS - len(self.listed)
-        if room > 0:
-            self.listed.extend(sorted(errors, key=lambda e: e.line)[:room])
-
-
 # --- import -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Source:
-    """An events file opened for reading: its bytes, its name for messages, its size if known."""
-
-    stream: BinaryIO
-    name: str
-    size: int | None
-
-
-@contextmanager
-def open_source(path: str, stdin: BinaryIO) -> Iterator[Source]:
-    """The file to import, `-` being `stdin`; an unreadable file is a NotFoundError."""
-    if path == "-":
-        yield Source(stdin, "<stdin>", None)
-        return
-    try:
-        stream = Path(path).open("rb")
-        size = os.fstat(stream.fileno()).st_size
-    except OSError as exc:
-        raise NotFoundError(f"cannot read {path!r}: {exc.strerror}") from None
-    with stream:
-        yield Source(stream, path, size)
-
-
-def import_format(path: str, given: DataFormat | None) -> DataFormat:
+def import_format(path: str, given: DataFormat | None) -> FileFormat:
     """The format to read: as given, else by the file's extension; stdin is CSV."""
-    fmt = given
-    if fmt is None:
-        fmt = DataFormat.csv if path == "-" else _EXTENSIONS.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise InputError(
-            f"cannot tell the format of {path!r} from its extension (.csv, .jsonl): "
-            "pass --format csv or --format jsonl"
-        )
-    if fmt not in (DataFormat.csv, DataFormat.jsonl):
-        raise InputError(f"cannot import {fmt.value}: use csv or jsonl")
-    return fmt
+    if given is not None and given not in (DataFormat.csv, DataFormat.jsonl):
+        raise InputError(f"cannot import {given.value}: use csv or jsonl")
+    return file_format(path, None if given is None else FileFormat(given.value))
 
 
 XAPI = "xapi"
@@ -540,7 +353,7 @@ def import_events(
     session: Session,
     source: Source,
     *,
-    fmt: DataFormat,
+    fmt: FileFormat,
     create_users: bool,
     dry_run: bool,
     now: datetime,
@@ -565,19 +378,18 @@ def import_events(
 def _import_rows(
     session: Session,
     source: Source,
-    fmt: DataFormat,
+    fmt: FileFormat,
     create_users: bool,
     now: datetime,
     on_progress: ProgressCallback | None,
 ) -> tuple[int, Tally]:
-    lines = _Lines(source.stream)
-    read = read_csv if fmt is DataFormat.csv else read_jsonl
+    lines = Lines(source.stream)
     recorder = Recorder(session, batch_events=BATCH_ROWS + 1)  # flushed here, once a batch
     resolver = _Resolver(session, catalog_index(session), create_users=create_users, now=now)
-    log = _ErrorLog()
+    log = ErrorLog()
     count = 0
     seen_conflicts = 0
-    for batch in _batches(read(lines), BATCH_ROWS):
+    for batch in batches(read_rows(lines, fmt, EVENT_COLUMNS), BATCH_ROWS):
         errors = [r for r in batch if isinstance(r, RowError)]
         rows = [r for r in batch if isinstance(r, RawRow)]
         resolver.prefetch(rows)
@@ -589,24 +401,12 @@ def _import_rows(
         tally = recorder.flush()
         errors.extend(RowError(c.line, c.message) for c in tally.conflicts[seen_conflicts:])
         seen_conflicts = len(tally.conflicts)
-        log.add_batch(errors)
+        log.add(errors)
         count += len(rows)
         if on_progress is not None:
             on_progress(count, lines.bytes_read)
-    if log.count:
-        raise ImportFailed(source.name, log.listed, log.count)
+    log.raise_if_any(source.name)
     return count, recorder.tally
-
-
-def _batches(items: Iterator[RawRow | RowError], size: int) -> Iterator[list[RawRow | RowError]]:
-    batch: list[RawRow | RowError] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # --- export -----------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from catalyst_cli.catalog import catalog_index, read_catalog_file
 from catalyst_cli.db.session import unit_of_work
 from catalyst_cli.errors import InputError
 from catalyst_cli.formats import DataFormat
+from catalyst_cli.readers import FileFormat, Source
 from catalyst_cli.seeding import ZONES, SeedPlan, seed, seed_catalog, seed_people
 from catalyst_cli.stats import iter_activity
-from catalyst_cli.transfer import Source, export_events, import_events, write_events
+from catalyst_cli.transfer import export_events, import_events, write_events
 from tests.conftest import snapshot
 from tests.test_transfer import clear_progress
 
@@ -108,7 +109,7 @@ def test_seeded_data_is_what_its_own_events_give(db_url: str) -> None:
         import_events(
             session,
             Source(io.BytesIO(raw), "seed.csv", len(raw)),
-            fmt=DataFormat.csv,
+            fmt=FileFormat.csv,
             create_users=False,
             dry_run=False,
             now=AS_OF,

@@ -20,15 +20,13 @@ from catalyst_cli.db.session import unit_of_work
 from catalyst_cli.db.url import normalize_url
 from catalyst_cli.events import EventKind
 from catalyst_cli.formats import DataFormat
+from catalyst_cli.readers import FileFormat, ImportFailed, RowError, Source
 from catalyst_cli.stats import learner_view
 from catalyst_cli.timeutil import time_arg
 from catalyst_cli.transfer import (
     COLUMNS,
     REQUIRED_COLUMNS,
-    ImportFailed,
     ImportSummary,
-    RowError,
-    Source,
     export_events,
     import_events,
     write_events,
@@ -60,7 +58,7 @@ def run_import(
         return import_events(
             session,
             Source(io.BytesIO(raw), name, len(raw)),
-            fmt=fmt,
+            fmt=FileFormat(fmt.value),
             create_users=create_users,
             dry_run=dry_run,
             now=NOW,

@@ -73,7 +73,8 @@ def import_(
     """Import events from FILE: all rows, or none if any is bad."""
     from catalyst_cli.db.session import unit_of_work
     from catalyst_cli.output import note, progress_bar
-    from catalyst_cli.transfer import XAPI, choose_format, import_events, import_format, open_source
+    from catalyst_cli.readers import open_source
+    from catalyst_cli.transfer import XAPI, choose_format, import_events, import_format
 
     chosen = choose_format(file, None if fmt is None else fmt.value)
     if chosen == XAPI:
