@@ -18,11 +18,11 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Integer, cast, func, literal, null, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import CatalogIndex, ModuleRef, catalog_index
-from catalyst_cli.db.models import LearningEvent, QuizAttempt, User
+from catalyst_cli.db.models import User
 from catalyst_cli.db.upsert import dialect_insert
 from catalyst_cli.errors import InputError, NotFoundError, unknown
 from catalyst_cli.events import COMPETENCY_KINDS, Event, EventKind
@@ -42,6 +42,7 @@ from catalyst_cli.readers import (
     file_format,
     read_rows,
 )
+from catalyst_cli.record import iter_record
 from catalyst_cli.recorder import BATCH_EVENTS, Recorder, Tally
 from catalyst_cli.timeutil import format_duration, parse_duration, parse_time, to_utc
 from catalyst_cli.users import Learner, normalize_email
@@ -424,51 +425,19 @@ def export_events(
     paths = {m.id: m.path for m in index.modules}
     slugs = {q.id: q.slug for q in index.quizzes.values()}
     competencies = {c.id: c.slug for c in index.competencies.values()}
-    ev, qa = LearningEvent, QuizAttempt
-    no_number = cast(null(), Integer)  # typed, for PostgreSQL
-    events = select(
-        ev.user_id.label("user_id"),
-        ev.kind.label("kind"),
-        func.coalesce(ev.module_id, ev.competency_id).label("ref"),
-        no_number.label("score"),
-        no_number.label("total"),
-        ev.occurred_at.label("at"),
-        ev.external_id.label("key"),
-        ev.duration_us.label("duration"),
-    )
-    attempts = select(
-        qa.user_id,
-        literal("quiz"),
-        qa.quiz_id,
-        qa.score,
-        qa.total_questions,
-        qa.created_at,
-        qa.external_id,
-        qa.duration_us,
-    )
-    if as_of is not None:
-        events = events.where(ev.occurred_at <= as_of)
-        attempts = attempts.where(qa.created_at <= as_of)
-    record = union_all(events, attempts).subquery()
-    c = record.c
-    stmt = (
-        select(User.email, c.kind, c.ref, c.score, c.total, c.at, c.key, c.duration)
-        .join(User, User.id == c.user_id)
-        .order_by(c.user_id, c.at, c.kind, c.ref, c.score, c.key)
-        .execution_options(yield_per=BATCH_ROWS)
-    )
-    for email, kind, ref, score, total, at, key, duration in session.execute(stmt):
+    for r in iter_record(session, as_of=as_of):
+        kind = r.kind
         yield {
-            "user": email,
+            "user": r.email,
             "event": kind,
-            "module": paths[ref] if kind in ("start", "complete") else None,
-            "quiz": slugs[ref] if kind == "quiz" else None,
-            "score": score,
-            "total": total,
-            "at": at.astimezone(tz).isoformat(),
-            "id": key,
-            "duration": None if duration is None else format_duration(duration),
-            "competency": competencies[ref] if kind in ("enrol", "withdraw") else None,
+            "module": paths[r.ref] if kind in ("start", "complete") else None,
+            "quiz": slugs[r.ref] if kind == "quiz" else None,
+            "score": r.score,
+            "total": r.total,
+            "at": r.at.astimezone(tz).isoformat(),
+            "id": r.key,
+            "duration": None if r.duration_us is None else format_duration(r.duration_us),
+            "competency": competencies[r.ref] if kind in ("enrol", "withdraw") else None,
         }
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from sqlalchemy import Integer, cast, func, literal, null, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import catalog_index
@@ -22,10 +22,10 @@ from catalyst_cli.db.models import (
     LearningModule,
     Quiz,
     QuizAttempt,
-    User,
     UserIdentity,
 )
 from catalyst_cli.errors import InputError
+from catalyst_cli.record import iter_record
 from catalyst_cli.xapi.records import EventKind
 from catalyst_cli.xapi.writer import ExportedActivity, ExportedEvent, write_statement
 
@@ -73,44 +73,8 @@ def _statements(
 ) -> Iterator[dict[str, Any]]:
     modules, quizzes, competencies = activities
     identities = _first_identities(session)
-    ev, qa = LearningEvent, QuizAttempt
-    no_number = cast(null(), Integer)
-    events = select(
-        ev.user_id.label("user_id"),
-        ev.kind.label("kind"),
-        func.coalesce(ev.module_id, ev.competency_id).label("ref"),
-        no_number.label("score"),
-        no_number.label("total"),
-        no_number.label("passed"),
-        ev.occurred_at.label("at"),
-        ev.external_id.label("key"),
-        ev.duration_us.label("duration"),
-    )
-    attempts = select(
-        qa.user_id,
-        literal("quiz"),
-        qa.quiz_id,
-        qa.score,
-        qa.total_questions,
-        cast(qa.passed, Integer),
-        qa.created_at,
-        qa.external_id,
-        qa.duration_us,
-    )
-    if as_of is not None:
-        events = events.where(ev.occurred_at <= as_of)
-        attempts = attempts.where(qa.created_at <= as_of)
-    record = union_all(events, attempts).subquery()
-    c = record.c
-    stmt = (
-        select(User.id, User.email, User.name, c.kind, c.ref, c.score, c.total, c.passed)
-        .add_columns(c.at, c.key, c.duration)
-        .join(User, User.id == c.user_id)
-        .order_by(c.user_id, c.at, c.kind, c.ref, c.score, c.key)
-        .execution_options(yield_per=_BATCH)
-    )
-    for row in session.execute(stmt):
-        user_id, email, name, kind, ref, score, total, passed, at, key, duration = row
+    for r in iter_record(session, as_of=as_of):
+        user_id, email, name, kind, ref = r.user_id, r.email, r.name, r.kind, r.ref
         if kind == "quiz":
             activity, competency = quizzes[ref]
         elif kind in ("start", "complete"):
@@ -121,15 +85,15 @@ def _statements(
             kind=_KINDS[kind],
             learner=email,
             activity=activity,
-            at=at,
+            at=r.at,
             competency=competency,
             identities=identities.get(user_id, ()),
             learner_name=name,
-            duration=None if duration is None else timedelta(microseconds=duration),
-            score=score,
-            total=total,
-            passed=None if passed is None else bool(passed),
-            id=key,
+            duration=None if r.duration_us is None else timedelta(microseconds=r.duration_us),
+            score=r.score,
+            total=r.total,
+            passed=r.passed,
+            id=r.key,
         )
         yield write_statement(event, iri_base=iri_base)
 
