@@ -11,11 +11,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from catalyst_cli.errors import InputError
-from catalyst_cli.limits import MAX_INSTANT, MAX_TIMEZONE, MIN_INSTANT, check_instant, preview
+from catalyst_cli.limits import (
+    MAX_DURATION,
+    MAX_INSTANT,
+    MAX_TIMEZONE,
+    MIN_INSTANT,
+    check_instant,
+    preview,
+)
 
 _NEGATIVE_ZERO_OFFSET = re.compile(r"T.*-00(:?00)?$")  # RFC 3339: "offset unknown"
 NOON = time(12, 0)
@@ -115,66 +123,81 @@ def parse_time(text: str, tz: tzinfo, *, end_of_day: bool = False) -> datetime:
     return time_arg(text).resolve(tz, end_of_day=end_of_day)
 
 
+# ISO 8601 durations, basic format, as xAPI writes them (ISO 8601:2004(E) 4.4.3.2): only the
+# lowest-order component may have a fraction; years and months, which have no fixed length, only
+# as zero. The CLI's `--duration` and import cells also take whole seconds.
+_NUM = r"(\d+(?:[.,]\d+)?)"
 _DURATION = re.compile(
-    r"P(?!\Z)(?:(?P<Y>\d+(?:[.,]\d+)?)Y)?(?:(?P<Mo>\d+(?:[.,]\d+)?)M)?(?:(?P<W>\d+(?:[.,]\d+)?)W)?"
-    r"(?:(?P<D>\d+(?:[.,]\d+)?)D)?"
-    r"(?:T(?=\d)(?:(?P<H>\d+(?:[.,]\d+)?)H)?(?:(?P<Mi>\d+(?:[.,]\d+)?)M)?"
-    r"(?:(?P<S>\d+(?:[.,]\d+)?)S)?)?\Z"
+    rf"P(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?",
+    re.ASCII,
 )
-_DURATION_UNITS = {
-    "Y": 365 * 86400,
-    "Mo": 30 * 86400,
-    "W": 7 * 86400,
-    "D": 86400,
-    "H": 3600,
-    "Mi": 60,
-    "S": 1,
-}
-MAX_DURATION = timedelta(days=366)
+_WEEKS = re.compile(rf"P{_NUM}W", re.ASCII)
+_SECONDS_PER = (0, 0, 86400, 3600, 60, 1)  # Y, M, D, H, M, S
+_MICRO = Decimal(1_000_000)
+_MAX_MICROS = MAX_DURATION // timedelta(microseconds=1)
+
+
+def parse_iso_duration(text: str) -> int:
+    """An ISO 8601 duration such as `PT1H2M3.5S` or `P2W`, in microseconds (extra digits dropped).
+
+    A longer one than limits.MAX_DURATION is refused, and so are years and months but zero.
+    """
+    weeks = _WEEKS.fullmatch(text)
+    if weeks:
+        return _bounded(_decimal(weeks.group(1)) * 7 * 86400, text)
+    match = _DURATION.fullmatch(text)
+    parts = match.groups() if match else ()
+    present = [i for i, part in enumerate(parts) if part is not None]
+    if not match or not present or text.endswith("T"):
+        raise InputError(
+            f"invalid duration {preview(text)}: use ISO 8601 (PT25M, PT1H2M3.5S) or whole seconds"
+        )
+    if any(re.search("[.,]", parts[i] or "") for i in present[:-1]):
+        raise InputError(
+            f"invalid duration {preview(text)}: only the last part may have a fraction"
+        )
+    if any(_decimal(parts[i] or "0") for i in (0, 1)):
+        raise InputError(
+            f"invalid duration {preview(text)}: years and months have no fixed length; use days"
+        )
+    seconds = sum((_decimal(parts[i] or "0") * _SECONDS_PER[i] for i in present), Decimal(0))
+    return _bounded(seconds, text)
 
 
 def parse_duration(text: str) -> int:
-    """A duration in microseconds: ISO 8601 (`PT25M`, `PT1H2M3.5S`) or whole seconds, >= 0.
-
-    A year counts 365 days and a month 30 (xAPI durations rarely use them); fractions below a
-    microsecond are dropped. Longer than MAX_DURATION is refused.
-    """
+    """`--duration` or an import cell, in microseconds: ISO 8601 or whole seconds, >= 0."""
     value = text.strip()
     if value.isascii() and value.isdigit():
-        micros = int(value[:12]) * 1_000_000 if len(value) <= 12 else None
-    else:
-        match = _DURATION.match(value.upper()) if value.upper().startswith("P") else None
-        if match is None or not any(match.groupdict().values()):
-            raise InputError(
-                f"invalid duration {text!r}: use ISO 8601 (PT25M, PT1H2M3.5S) or whole seconds"
-            )
-        micros = 0
-        for unit, amount in match.groupdict().items():
-            if amount is not None:
-                whole, _, fraction = amount.replace(",", ".").partition(".")
-                if len(whole) > 12:
-                    micros = None
-                    break
-                scaled = int(whole) * 1_000_000 + int((fraction + "000000")[:6])
-                micros += scaled * _DURATION_UNITS[unit]
-    if micros is None or micros > MAX_DURATION // timedelta(microseconds=1):
-        raise InputError(f"invalid duration {text!r}: longer than {MAX_DURATION.days} days")
+        return _bounded(Decimal(value[:20]) if len(value) <= 20 else Decimal(10) ** 20, value)
+    return parse_iso_duration(value)
+
+
+def _decimal(text: str) -> Decimal:
+    return Decimal(text.replace(",", "."))
+
+
+def _bounded(seconds: Decimal, text: str) -> int:
+    micros = int(seconds * _MICRO)  # int() truncates: digits past the microsecond are dropped
+    if micros > _MAX_MICROS:
+        raise InputError(
+            f"invalid duration {preview(text)}: longer than {MAX_DURATION.days:,} days"
+        )
     return micros
 
 
 def format_duration(micros: int) -> str:
-    """A duration as ISO 8601 (`PT1H2M3.5S`), as `export` writes it."""
-    seconds, fraction = divmod(micros, 1_000_000)
+    """An ISO 8601 duration that `parse_duration` reads back exactly: `PT1H2M3.5S`, `PT0S`."""
+    if micros < 0:
+        raise ValueError(f"negative duration {micros}")
+    seconds, micro = divmod(micros, 1_000_000)
+    days, seconds = divmod(seconds, 86400)
     hours, seconds = divmod(seconds, 3600)
     minutes, seconds = divmod(seconds, 60)
-    text = "PT"
-    if hours:
-        text += f"{hours}H"
-    if minutes:
-        text += f"{minutes}M"
-    if seconds or fraction or text == "PT":
-        text += f"{seconds}.{fraction:06d}".rstrip("0").rstrip(".") + "S"
-    return text
+    second = f"{seconds}.{micro:06d}".rstrip("0") if micro else str(seconds)
+    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M")) if n)
+    if seconds or micro or not (days or time):
+        time += f"{second}S"
+    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
 
 
 def clamp(value: datetime) -> datetime:

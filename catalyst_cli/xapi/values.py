@@ -18,20 +18,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from catalyst_cli.errors import InputError
-from catalyst_cli.timeutil import parse_time
+from catalyst_cli.timeutil import format_duration as timeutil_format_duration
+from catalyst_cli.timeutil import parse_iso_duration, parse_time
 from catalyst_cli.users import normalize_email
 
-# ISO 8601 durations, basic format (xAPI: "SHOULD be expressed using the format for Duration in
-# ISO 8601:2004(E) section 4.4.3.2"). Only the lowest-order component may have a fraction.
-_NUM = r"(\d+(?:[.,]\d+)?)"
-_DURATION = re.compile(
-    rf"P(?:{_NUM}Y)?(?:{_NUM}M)?(?:{_NUM}D)?(?:T(?:{_NUM}H)?(?:{_NUM}M)?(?:{_NUM}S)?)?",
-    re.ASCII,
-)
-_WEEKS = re.compile(rf"P{_NUM}W", re.ASCII)
-_SECONDS_PER = (None, None, 86400, 3600, 60, 1)  # Y, M, D, H, M, S
-_MICRO = Decimal(1_000_000)
-_MAX_DURATION = timedelta(days=999_999)  # timedelta's range, with room for time - duration
 _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
 _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 _SHA1 = re.compile(r"[0-9a-f]{40}", re.ASCII)
@@ -44,57 +34,16 @@ _LOCAL_MAX = 64  # RFC 5321's limit on an email's local part
 _SHA1_DOMAIN = "mbox-sha1sum.invalid"
 
 
-def parse_duration(text: str) -> timedelta:
-    """An xAPI (ISO 8601) duration such as `PT1H2M3.5S` or `P2W`, to the microsecond.
-
-    Digits beyond microseconds are dropped (an LRS keeps only hundredths). Years and months have
-    no fixed length, so a non-zero count of either is refused rather than guessed.
-    """
+def parse_duration(text: object) -> timedelta:
+    """An xAPI `result.duration` (ISO 8601, e.g. `PT1H2M3.5S` or `P2W`), to the microsecond."""
     if not isinstance(text, str):
         raise InputError(f"invalid duration {text!r}: expected an ISO 8601 string like PT25M")
-    weeks = _WEEKS.fullmatch(text)
-    if weeks:
-        return _bounded_duration(_decimal(weeks.group(1)) * 7 * 86400, text)
-    match = _DURATION.fullmatch(text)
-    parts = match.groups() if match else ()
-    present = [i for i, part in enumerate(parts) if part is not None]
-    if not match or not present or text.endswith("T"):
-        raise InputError(f"invalid duration {text!r}: use ISO 8601, e.g. PT25M or PT1H2M3.5S")
-    if any(re.search("[.,]", parts[i] or "") for i in present[:-1]):
-        raise InputError(f"invalid duration {text!r}: only the last part may have a fraction")
-    if any(_decimal(parts[i] or "0") for i in (0, 1)):
-        raise InputError(
-            f"invalid duration {text!r}: years and months have no fixed length; use days"
-        )
-    seconds = sum((_decimal(parts[i] or "0") * (_SECONDS_PER[i] or 0) for i in present), Decimal(0))
-    return _bounded_duration(seconds, text)
-
-
-def _decimal(text: str) -> Decimal:
-    return Decimal(text.replace(",", "."))
-
-
-def _bounded_duration(seconds: Decimal, text: str) -> timedelta:
-    micro = int(seconds * _MICRO)  # int() truncates: extra digits are dropped
-    if micro > _MAX_DURATION // timedelta(microseconds=1):
-        raise InputError(f"invalid duration {text!r}: too long")
-    return timedelta(microseconds=micro)
+    return timedelta(microseconds=parse_iso_duration(text))
 
 
 def format_duration(value: timedelta) -> str:
     """An ISO 8601 duration that `parse_duration` reads back exactly: `PT1H2M3.5S`, `PT0S`."""
-    if value < timedelta(0):
-        raise ValueError(f"negative duration {value}")
-    micro = value // timedelta(microseconds=1)
-    seconds, micro = divmod(micro, 1_000_000)
-    days, seconds = divmod(seconds, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    second = f"{seconds}.{micro:06d}".rstrip("0") if micro else str(seconds)
-    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M")) if n)
-    if seconds or micro or not (days or time):
-        time += f"{second}S"
-    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+    return timeutil_format_duration(value // timedelta(microseconds=1))
 
 
 def parse_timestamp(text: object) -> datetime:
