@@ -78,3 +78,51 @@ def test_every_help_ends_with_an_example() -> None:
         assert len(example) == 2, path
         assert example[1].startswith("catalyst"), path
         assert last.endswith(example[1].split()[-1]), (path, last)
+
+
+# What the hot path of a scripted write or read may load: the set is pinned, not the time.
+# (SQLAlchemy's PostgreSQL dialect module is still loaded: the models' partial indexes name it
+# in `postgresql_where`, and SQLAlchemy imports a dialect to check its keyword arguments.)
+NOT_ON_THE_HOT_PATH = (
+    "alembic",
+    "dateutil",
+    "rich",
+    "jinja2",
+    "ijson",
+    "psycopg",
+    "catalyst_cli.xapi",
+    "catalyst_cli.html_page",
+    "catalyst_cli.summaries",
+    "catalyst_cli.series",
+    "catalyst_cli.learners_io",
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["start", "python/intro", "--user", "a@example.com"],
+        ["complete", "python/intro", "--user", "a@example.com", "--duration", "PT5M"],
+        ["enrol", "python", "--user", "a@example.com", "--id", "e-1"],
+        ["stats", "--user", "a@example.com"],
+        ["streak", "--user", "a@example.com"],
+    ],
+)
+def test_a_single_command_on_sqlite_imports_only_what_it_needs(
+    argv: list[str], catalog_file: Any, tmp_path: Any
+) -> None:
+    db = str(tmp_path / "hot.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", db, "catalog", "load", str(catalog_file)]).exit_code == 0
+    assert runner.invoke(app, ["--db", db, "users", "add", "a@example.com"]).exit_code == 0
+    code = (
+        "import sys\n"
+        "from catalyst_cli.main import app\n"
+        "try:\n"
+        f"    app({['--db', db, *argv]!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        f"print(sorted(m for m in {NOT_ON_THE_HOT_PATH!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -23,7 +22,22 @@ NAMING_CONVENTION = {
 }
 
 # Python None is SQL NULL, not the JSON value null.
-JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+class JSONType(TypeDecorator[Any]):
+    """JSON, stored as JSONB on PostgreSQL; Python None is SQL NULL, not the JSON value null.
+
+    The PostgreSQL type is looked up only on PostgreSQL, so an SQLite command never imports
+    that dialect.
+    """
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB(none_as_null=True))
+        return dialect.type_descriptor(JSON(none_as_null=True))
 
 
 class UTCDateTime(TypeDecorator[datetime]):
