@@ -12,10 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from catalyst_cli.main import app
 from catalyst_cli.output import progress_bar
 from catalyst_cli.transfer import COLUMNS, REQUIRED_COLUMNS
-from tests.conftest import REAL_DATA, Runner, json_out, require_real_data, snapshot
+from tests.conftest import (
+    REAL_DATA,
+    TEST_CATALOG,
+    Runner,
+    json_out,
+    require_real_data,
+    snapshot,
+)
 from tests.test_transfer import clear_progress
 
 HEADER = ",".join(REQUIRED_COLUMNS) + "\n"
@@ -386,3 +395,36 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
         tick(1234, 50)
     assert "importing x.csv" in terminal.getvalue()
     assert "1,234 rows" in terminal.getvalue()
+
+
+def test_a_piped_import_records_what_a_loop_of_single_commands_records(
+    seeded: Runner, tmp_path: Path
+) -> None:
+    """The README's fast way: one `catalyst import -` fed by a pipe instead of a shell loop."""
+    rows = [
+        ("ann@example.com", "complete", "python/intro", "2026-03-01T09:00", "PT10M"),
+        ("ann@example.com", "start", "python/types", "2026-03-02T09:00", "600"),
+        ("bob@example.com", "start", "sql/intro", "2026-03-02T10:00", ""),
+        ("ann@example.com", "start", "python/types", "2026-03-03T09:00", "PT5M"),  # a revisit
+    ]
+    for user, event, module, at, duration in rows:
+        extra = ["--duration", duration] if duration else []
+        assert seeded(event, module, "--user", user, "--at", at, *extra).exit_code == 0
+    looped = seeded("export").stdout
+
+    other = f"sqlite:///{tmp_path / 'piped.db'}"
+    runner = CliRunner()
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(TEST_CATALOG))
+    assert runner.invoke(app, ["--db", other, "catalog", "load", str(catalog)]).exit_code == 0
+    for email, tz in (
+        ("ann@example.com", "Europe/Paris"),
+        ("bob@example.com", "America/Los_Angeles"),
+    ):
+        assert runner.invoke(app, ["--db", other, "users", "add", email, "--tz", tz]).exit_code == 0
+    piped = "user,event,module,quiz,score,total,at,id,duration\n" + "".join(
+        f"{u},{e},{m},,,,{a},,{d}\n" for u, e, m, a, d in rows
+    )
+    result = runner.invoke(app, ["--db", other, "import", "-"], input=piped)
+    assert result.exit_code == 0, result.stderr
+    assert runner.invoke(app, ["--db", other, "export"]).stdout == looped
