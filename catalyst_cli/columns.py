@@ -74,4 +74,5 @@ SERIES_COLUMNS = (
     "active_learners",
     "modules_completed",
     "mean_progress_percent",
+    "time_spent",
 )

@@ -96,6 +96,7 @@ class ReportKind:
                 period=self.series,
                 as_of=as_of,
                 since=self.since,
+                idle=idle,
             )
             return activity, Shaped(SERIES_COLUMNS, iter(found))
         if self.html:

@@ -10,7 +10,9 @@ so each learner adds the difference they make at the periods where it changes to
 difference arrays, and a running sum gives every period. Memory: a few integers per period.
 
 A learner is active in a period when one of their activity days (their own local dates, as
-for streaks) is one of the period's dates.
+for streaks) is one of the period's dates. `time_spent` is the time learners in scope spent in
+the period: the spans of their events whose time falls in it (after the previous period's end),
+joined as everywhere (`--idle`), added up.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from catalyst_cli.db.models import LearningEvent, QuizAttempt
 from catalyst_cli.enrolment import ENROL, WITHDRAW, enrolments
 from catalyst_cli.errors import InputError
 from catalyst_cli.formats import Period
-from catalyst_cli.rules import percent_half_up
-from catalyst_cli.stats import LearnerActivity
+from catalyst_cli.rules import DEFAULT_IDLE, percent_half_up, time_spent
+from catalyst_cli.stats import LearnerActivity, event_span
 from catalyst_cli.summaries import mean_half_up
 
 Row = dict[str, Any]
@@ -130,6 +132,7 @@ class _Series:
         self.completed = [0] * (n + 1)
         self.progress = [0] * (n + 1)
         self.active = [0] * n
+        self.spent = [0] * n
 
     def add(self, k: int, learners: int, completed: int, progress: int) -> None:
         """From period `k` on, a learner counts with these differences."""
@@ -149,6 +152,7 @@ class _Series:
                 "active_learners": self.active[k],
                 "modules_completed": completed,
                 "mean_progress_percent": mean_half_up(progress, learners),
+                "time_spent": self.spent[k],
             }
 
 
@@ -161,8 +165,12 @@ class SeriesBuilder:
         index: CatalogIndex,
         competency: CompetencyRef | None,
         closures: dict[int, datetime],
+        idle: timedelta = DEFAULT_IDLE,
     ) -> None:
         self.periods = periods
+        self.idle = idle
+        tz = periods.ends[0].tzinfo
+        self.first_instant = datetime.combine(periods.starts[0], time.min, tzinfo=tz)
         self.index = index
         self.competency = competency
         self.closures = closures
@@ -170,6 +178,7 @@ class SeriesBuilder:
         self.scope_modules = index.modules_of(competency)
         self.sums = _Series(periods)
         self._modules_of: dict[Ids, tuple[int, ...]] = {}
+        self._quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
 
     def _catalogue(self, enrols: list[tuple[str, int | None, datetime]], at: datetime) -> Ids:
         """The learner's catalogue as of `at`, from their enrol and withdraw events."""
@@ -225,6 +234,27 @@ class SeriesBuilder:
         for held in {periods.holding(d) for d in learner.activity_days()}:
             if held is not None and scoped[bisect_right(starts, held) - 1]:
                 sums.active[held] += 1
+        spans: dict[int, list[tuple[datetime, datetime]]] = {}
+        in_scope_modules = None if self.competency is None else {m.id for m in self.scope_modules}
+        quiz_module = self._quiz_module
+        moments = [
+            (e.at, e.module_id, e.duration_us)
+            for e in learner.events
+            if e.kind in ("start", "complete")
+        ]
+        moments.extend(
+            (a.created_at, quiz_module[a.quiz_id], a.duration_us) for a in learner.attempts
+        )
+        for at, module_id, duration in moments:
+            if at < self.first_instant or (
+                in_scope_modules is not None and module_id not in in_scope_modules
+            ):
+                continue
+            k = periods.at(at)
+            if k < n and scoped[bisect_right(starts, k) - 1]:
+                spans.setdefault(k, []).append(event_span(at, duration))
+        for k, held_spans in spans.items():
+            sums.spent[k] += time_spent(held_spans, self.idle)
 
     def rows(self) -> Iterator[Row]:
         """One row per period, in order."""
@@ -240,6 +270,7 @@ def series_rows(
     period: Period,
     as_of: datetime,
     since: datetime | None,
+    idle: timedelta = DEFAULT_IDLE,
 ) -> list[Row]:
     """The rows of `report --series PERIOD`; periods on the clock of `as_of`'s zone."""
     tz = as_of.tzinfo
@@ -248,7 +279,7 @@ def series_rows(
         raise InputError(f"invalid --from {since.isoformat()}: after --as-of {as_of.isoformat()}")
     first = since or first_event(session, as_of) or as_of
     periods = make_periods(first, as_of, period, tz)
-    builder = SeriesBuilder(periods, index, competency, first_closures(session, as_of))
+    builder = SeriesBuilder(periods, index, competency, first_closures(session, as_of), idle)
     for learner in activity:
         builder.add(learner)
     return list(builder.rows())

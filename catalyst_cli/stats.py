@@ -61,7 +61,7 @@ class EventRow(NamedTuple):
 _LEARNING_KINDS = ("start", "complete")
 
 
-def _span(at: datetime, duration_us: int | None) -> tuple[datetime, datetime]:
+def event_span(at: datetime, duration_us: int | None) -> tuple[datetime, datetime]:
     """An event as the span it reports: a moment, or the duration ending at its time."""
     if not duration_us:
         return (at, at)
@@ -109,12 +109,12 @@ class LearnerActivity:
     ) -> int:
         """Seconds spent on the modules and quizzes given (all when None), by the spec's rule."""
         spans = [
-            _span(e.at, e.duration_us)
+            event_span(e.at, e.duration_us)
             for e in self.events
             if e.kind in _LEARNING_KINDS and (modules is None or e.module_id in modules)
         ]
         spans.extend(
-            _span(a.created_at, a.duration_us)
+            event_span(a.created_at, a.duration_us)
             for a in self.attempts
             if quizzes is None or a.quiz_id in quizzes
         )
@@ -369,10 +369,10 @@ def module_statuses(
     for a in activity.attempts:
         module_id = quiz_module[a.quiz_id]
         best[module_id] = max(best.get(module_id, 0), percent_half_up(a.score, a.total))
-        spans.setdefault(module_id, []).append(_span(a.created_at, a.duration_us))
+        spans.setdefault(module_id, []).append(event_span(a.created_at, a.duration_us))
     for e in activity.events:
         if e.kind in _LEARNING_KINDS and e.module_id is not None:
-            spans.setdefault(e.module_id, []).append(_span(e.at, e.duration_us))
+            spans.setdefault(e.module_id, []).append(event_span(e.at, e.duration_us))
     rows = []
     next_found = False
     for m in index.modules_of(competency):

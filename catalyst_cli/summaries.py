@@ -30,7 +30,7 @@ from catalyst_cli.columns import (
 from catalyst_cli.db.models import Group, GroupMember, User
 from catalyst_cli.formats import SummaryKind
 from catalyst_cli.rules import percent_half_up, time_spent
-from catalyst_cli.stats import LearnerActivity, _email_key, _span, learner_stats
+from catalyst_cli.stats import LearnerActivity, _email_key, event_span, learner_stats
 
 Row = dict[str, Any]
 Span = tuple[datetime, datetime]
@@ -144,10 +144,10 @@ def _module_facts(activity: LearnerActivity, index: CatalogIndex) -> dict[int, _
         attempts[m] += 1
         passed[m] += a.passed
         best[m] = max(best.get(m, 0), percent_half_up(a.score, a.total))
-        spans.setdefault(m, []).append(_span(a.created_at, a.duration_us))
+        spans.setdefault(m, []).append(event_span(a.created_at, a.duration_us))
     for e in activity.events:
         if e.kind in ("start", "complete") and e.module_id is not None:
-            spans.setdefault(e.module_id, []).append(_span(e.at, e.duration_us))
+            spans.setdefault(e.module_id, []).append(event_span(e.at, e.duration_us))
     return {
         m: _ModuleFacts(
             m in started,

@@ -219,6 +219,7 @@ class Model:
 
         rows = []
         start = begin(since.astimezone(tz).date())
+        previous_end = datetime.combine(start, time.min, tzinfo=tz) - timedelta(microseconds=1)
         while start <= as_of.date():
             last = after(start) - timedelta(days=1)
             end = min(datetime.combine(last, time.max, tzinfo=tz), as_of)
@@ -241,8 +242,18 @@ class Model:
                     "mean_progress_percent": mean(
                         [half_up(f["done"], f["total"]) for f in figures]
                     ),
+                    "time_spent": sum(
+                        seconds(
+                            (e["at"] - e["d"], e["at"])
+                            for e in self.mine(u["email"], end)
+                            if e["event"] in ("start", "complete", "quiz")
+                            and previous_end < e["at"] <= end
+                        )
+                        for u in self.users
+                    ),
                 }
             )
+            previous_end = end
             start = after(start)
         return rows
 

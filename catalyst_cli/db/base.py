@@ -21,6 +21,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
 # Python None is SQL NULL, not the JSON value null.
 class JSONType(TypeDecorator[Any]):
     """JSON, stored as JSONB on PostgreSQL; Python None is SQL NULL, not the JSON value null.
