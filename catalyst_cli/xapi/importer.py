@@ -121,12 +121,13 @@ class XapiImportFailed(InputError):
 
     def __init__(self, source: str, errors: Sequence[str], count: int) -> None:
         lines = list(errors)
-        if count > len(errors):
-            lines.append(f"... and {count - len(errors)} more errors")
-        lines.append(
-            f"nothing was imported: {count} {'error' if count == 1 else 'errors'} in {source}"
-        )
-        super().__init__("\n".join(lines))
+        if count == 1 and len(lines) == 1:  # one bad statement: one line
+            super().__init__(f"{lines[0]} (nothing was imported)")
+        else:
+            if count > len(errors):
+                lines.append(f"... and {count - len(errors)} more errors")
+            lines.append(f"nothing was imported: {count} errors in {source}")
+            super().__init__("\n".join(lines))
         self.errors = tuple(errors)
         self.count = count
 
