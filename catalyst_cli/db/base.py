@@ -90,15 +90,17 @@ def _to_sqlite_text(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # less its "+00:00"
 
 
 def _from_sqlite_text(value: str | datetime | None) -> datetime | None:
     """The aware UTC instant of stored SQLite text, clamped like every read."""
     if value is None:
         return None
-    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return clamp(parsed.replace(tzinfo=UTC))
+    if isinstance(value, str):
+        # an offset in the text, not .replace(): about a sixth of the time per value
+        return clamp(datetime.fromisoformat(value + "+00:00"))
+    return clamp(value.replace(tzinfo=UTC))
 
 
 def _aware_utc(value: datetime | None) -> datetime | None:
