@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from catalyst_cli.catalog import CompetencyRef, ModuleRef, QuizRef, catalog_index
+from catalyst_cli.catalog import CatalogIndex, CompetencyRef, ModuleRef, QuizRef, catalog_index
 from catalyst_cli.db.models import EXTERNAL_ID_LENGTH
 from catalyst_cli.errors import InputError, NotFoundError
 from catalyst_cli.events import Event, EventKind
@@ -128,8 +128,34 @@ def _record(session: Session, learner: Learner, event: Event) -> Outcome:
     return Outcome(result.event, result.recorded, learner)
 
 
+def _record_for(
+    session: Session,
+    email: str,
+    kind: EventKind,
+    options: EventOptions,
+    now: datetime,
+    *,
+    module_id: int | None = None,
+    competency_id: int | None = None,
+) -> Outcome:
+    """Resolve the learner and the time of a module or enrolment event, then record it."""
+    learner = get_learner(session, email)
+    at = to_utc(resolve_time(options.at, learner.tz, now))
+    event = Event(
+        kind,
+        learner.id,
+        at,
+        module_id=module_id,
+        competency_id=competency_id,
+        duration_us=options.duration_us,
+        external_id=options.external_id,
+    )
+    return _record(session, learner, event)
+
+
 def record_module_event(
     session: Session,
+    index: CatalogIndex,
     *,
     email: str,
     module: str,
@@ -138,18 +164,8 @@ def record_module_event(
     now: datetime,
 ) -> tuple[Outcome, ModuleRef]:
     """`catalyst start` / `complete`: resolve the learner, module and time, then record."""
-    learner = get_learner(session, email)
-    ref = catalog_index(session).module(module)
-    at = to_utc(resolve_time(options.at, learner.tz, now))
-    event = Event(
-        kind,
-        learner.id,
-        at,
-        module_id=ref.id,
-        duration_us=options.duration_us,
-        external_id=check_key(options.external_id),
-    )
-    return _record(session, learner, event), ref
+    ref = index.module(module)
+    return _record_for(session, email, kind, options, now, module_id=ref.id), ref
 
 
 def record_enrolment(
@@ -162,18 +178,8 @@ def record_enrolment(
     now: datetime,
 ) -> tuple[Outcome, CompetencyRef]:
     """`catalyst enrol` / `withdraw`: resolve the learner, competency and time, then record."""
-    learner = get_learner(session, email)
     ref = catalog_index(session).competency(competency)
-    at = to_utc(resolve_time(options.at, learner.tz, now))
-    event = Event(
-        kind,
-        learner.id,
-        at,
-        competency_id=ref.id,
-        duration_us=options.duration_us,
-        external_id=check_key(options.external_id),
-    )
-    return _record(session, learner, event), ref
+    return _record_for(session, email, kind, options, now, competency_id=ref.id), ref
 
 
 @dataclass(frozen=True)
@@ -226,11 +232,10 @@ def record_submission(
 
 
 def module_status(
-    session: Session, outcome: Outcome, module: ModuleRef, now: datetime
+    session: Session, index: CatalogIndex, outcome: Outcome, module: ModuleRef, now: datetime
 ) -> ModuleStatus:
     """The learner's standing on the event's module, seen after both the event and `now`."""
     learner = outcome.learner
     activity = learner_activity(session, learner, as_of=max(now, outcome.event.at))
-    index = catalog_index(session)
     comp = index.competencies[module.competency]
     return next(s for s in module_statuses(activity, index, comp) if s.module == module.slug)

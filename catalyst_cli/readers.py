@@ -73,16 +73,21 @@ class ImportFailed(InputError):
     """A file with bad rows: the first errors listed as FILE:LINE: message, nothing written."""
 
     def __init__(self, source: str, errors: Sequence[RowError], count: int) -> None:
-        lines = [f"{source}:{e.line}: {e.message}" for e in errors]
-        if count == 1 and len(lines) == 1:  # one bad row: one line
-            super().__init__(f"{lines[0]} (nothing was imported)")
-        else:
-            if count > len(errors):
-                lines.append(f"... and {count - len(errors)} more errors")
-            lines.append(f"nothing was imported: {count} errors in {source}")
-            super().__init__("\n".join(lines))
+        listed = [f"{source}:{e.line}: {e.message}" for e in errors]
+        super().__init__(failure_message(source, listed, count))
         self.errors = tuple(errors)
         self.count = count
+
+
+def failure_message(source: str, listed: Sequence[str], count: int) -> str:
+    """The errors of a refused import, each `POSITION: message`: one bad row is one line."""
+    if count == 1 and len(listed) == 1:
+        return f"{listed[0]} (nothing was imported)"
+    lines = list(listed)
+    if count > len(listed):
+        lines.append(f"... and {count - len(listed)} more errors")
+    lines.append(f"nothing was imported: {count} errors in {source}")
+    return "\n".join(lines)
 
 
 class ErrorLog:

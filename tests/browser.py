@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from itertools import accumulate
 from pathlib import Path
 
-import pytest
+from tests.conftest import missing
 
 # No sandbox (we run as root), no GPU, and no way out: every connection goes to a closed port
 # and every host name resolves to nothing, so a page that tried to load anything would show it.
@@ -50,10 +50,7 @@ def require_chromium() -> Path:
     """Chromium's executable; else skip the test with the reason, or fail it under CI=true."""
     found = find_chromium()
     if found is None:
-        reason = "no chromium on the PATH (apt-get install chromium, or set CATALYST_TEST_CHROMIUM)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+        missing("no chromium on the PATH (apt-get install chromium, or set CATALYST_TEST_CHROMIUM)")
     return found
 
 

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import typer.main
@@ -39,9 +39,16 @@ def require_real_data(path: Path) -> Path:
     """
     if path.exists():
         return path
-    reason = f"needs the real learning records in {REAL_DATA} (../shared/data/real): {path.name}"
+    missing(f"needs the real learning records in {REAL_DATA} (../shared/data/real): {path.name}")
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip the test for something this machine lacks, naming it; under CI=true, fail instead.
+
+    The one way a test skips: CI has everything, so there nothing may skip.
+    """
     if _in_ci():
-        pytest.fail(f"CI=true but {reason} is missing")
+        pytest.fail(f"CI=true but this is missing: {reason}")
     pytest.skip(reason)
 
 
@@ -161,9 +168,7 @@ def pg_admin_url() -> Iterator[str]:
         try:
             url = stack.enter_context(throwaway_server())
         except RuntimeError as exc:
-            if _in_ci():
-                pytest.fail(f"CI=true but no PostgreSQL server could be started: {exc}")
-            pytest.skip(f"no PostgreSQL server: {exc}")
+            missing(f"no PostgreSQL server could be started: {exc}")
         yield url
 
 

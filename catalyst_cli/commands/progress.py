@@ -38,6 +38,7 @@ def _module_event(
 ) -> None:
     import sys
 
+    from catalyst_cli.catalog import catalog_index
     from catalyst_cli.columns import PROGRESS_COLUMNS
     from catalyst_cli.db.session import unit_of_work
     from catalyst_cli.events import EventKind
@@ -48,10 +49,17 @@ def _module_event(
     given = event_options(*options)
     clock = now()
     with unit_of_work(settings(ctx).database_url) as session:
+        index = catalog_index(session)  # read once, for the event and the module's status
         outcome, ref = record_module_event(
-            session, email=email, module=module, kind=EventKind(kind), options=given, now=clock
+            session,
+            index,
+            email=email,
+            module=module,
+            kind=EventKind(kind),
+            options=given,
+            now=clock,
         )
-        status = module_status(session, outcome, ref, clock)
+        status = module_status(session, index, outcome, ref, clock)
     write_record(record(status, PROGRESS_COLUMNS), fmt.value, sys.stdout)
 
 

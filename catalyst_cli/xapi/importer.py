@@ -26,6 +26,7 @@ from catalyst_cli.errors import InputError
 from catalyst_cli.events import Event, EventKind
 from catalyst_cli.identities import learners_by_identity, normalize_identity
 from catalyst_cli.limits import storable_text
+from catalyst_cli.readers import failure_message
 from catalyst_cli.recorder import BATCH_EVENTS, Recorder, rederive
 from catalyst_cli.rules import passes
 from catalyst_cli.transfer import count_learners, ensure_learners, find_learners
@@ -120,14 +121,7 @@ class XapiImportFailed(InputError):
     """`--strict` and a skip or a conflict: each listed as `POSITION: message`, nothing written."""
 
     def __init__(self, source: str, errors: Sequence[str], count: int) -> None:
-        lines = list(errors)
-        if count == 1 and len(lines) == 1:  # one bad statement: one line
-            super().__init__(f"{lines[0]} (nothing was imported)")
-        else:
-            if count > len(errors):
-                lines.append(f"... and {count - len(errors)} more errors")
-            lines.append(f"nothing was imported: {count} errors in {source}")
-            super().__init__("\n".join(lines))
+        super().__init__(failure_message(source, errors, count))
         self.errors = tuple(errors)
         self.count = count
 

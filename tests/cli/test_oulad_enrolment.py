@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,19 +19,14 @@ from typing import Any
 import pytest
 
 from tests.cli.test_import_export import OULAD, presentation_start
-from tests.conftest import Runner, json_out
+from tests.conftest import Runner, json_out, require_real_data
 
 ZONE = "Europe/London"
 EVENT_HEADER = "user,event,module,quiz,score,total,at,id,duration,competency\n"
 
 
 def read(name: str) -> list[dict[str, str]]:
-    path = OULAD / name
-    if not path.exists():
-        message = f"the OULAD extract is not in {OULAD}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
+    path = require_real_data(OULAD / name)
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 

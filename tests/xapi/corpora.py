@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import REAL_DATA
+from tests.conftest import REAL_DATA, require_real_data
 
 
 def corpus(name: str) -> Path:
     """The folder of a real corpus; skip when it is absent, except under CI=true (then fail)."""
-    folder = REAL_DATA / name
-    if not folder.is_dir():
-        message = f"real data folder {name} not found at {folder}"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI=true but {message}")
-        pytest.skip(message)
-    return folder
+    return require_real_data(REAL_DATA / name)
 
 
 def statement_files(name: str) -> list[Path]:
