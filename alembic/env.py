@@ -7,14 +7,14 @@ Logging is left alone. Run through `catalyst db upgrade`, which passes its conne
 from sqlalchemy import Connection
 
 from alembic import context
-from catalyst_cli.db import models  # noqa: F401  (registers the tables)
-from catalyst_cli.db.base import Base
+from catalyst_cli.db import content_indexes  # noqa: F401  (the tables and all their indexes)
+from catalyst_cli.db.base import metadata
 
 
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -1,3 +1,3 @@
-from catalyst_cli.main import main
+from catalyst_cli.entry import main
 
 main()

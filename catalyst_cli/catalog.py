@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, literal, select, update
 
 from catalyst_cli.db.models import IRI_LENGTH, Competency, LearningModule, Quiz
 from catalyst_cli.db.upsert import dialect_insert
@@ -217,15 +216,15 @@ def _iris(competencies: tuple[CompetencySpec, ...]) -> Iterator[tuple[str, str]]
                     yield f"quiz {q.slug}", q.iri
 
 
-def _iri_holders(session: Session, iris: list[str]) -> dict[str, str]:
+def _iri_holders(session: Connection, iris: list[str]) -> dict[str, str]:
     """Which item holds each of these iris in the database, named as in `_iris`."""
     comp, mod, quiz = Competency, LearningModule, Quiz
     queries = (
-        select(comp.iri, literal("competency "), comp.slug).where(comp.iri.in_(iris)),
-        select(mod.iri, literal("module "), comp.slug + "/" + mod.slug)
-        .join(comp, comp.id == mod.competency_id)
-        .where(mod.iri.in_(iris)),
-        select(quiz.iri, literal("quiz "), quiz.slug).where(quiz.iri.in_(iris)),
+        select(comp.c.iri, literal("competency "), comp.c.slug).where(comp.c.iri.in_(iris)),
+        select(mod.c.iri, literal("module "), comp.c.slug + "/" + mod.c.slug)
+        .join(comp, comp.c.id == mod.c.competency_id)
+        .where(mod.c.iri.in_(iris)),
+        select(quiz.c.iri, literal("quiz "), quiz.c.slug).where(quiz.c.iri.in_(iris)),
     )
     return {
         iri: kind + name
@@ -235,7 +234,7 @@ def _iri_holders(session: Session, iris: list[str]) -> dict[str, str]:
     }
 
 
-def _claim_iris(session: Session, competencies: tuple[CompetencySpec, ...]) -> None:
+def _claim_iris(session: Connection, competencies: tuple[CompetencySpec, ...]) -> None:
     """Free the iris the file gives, from the items of the file that hold them now.
 
     An iri held by an item that is not in the file is an InputError: two items never share one.
@@ -257,10 +256,10 @@ def _claim_iris(session: Session, competencies: tuple[CompetencySpec, ...]) -> N
         if holder not in in_file:
             raise InputError(f"iri {iri!r} of {wanted[iri]} is already used by {holder}")
     for model in (Competency, LearningModule, Quiz):
-        session.execute(update(model).where(model.iri.in_(iris)).values(iri=None))
+        session.execute(update(model).where(model.c.iri.in_(iris)).values(iri=None))
 
 
-def load_catalog(session: Session, competencies: tuple[CompetencySpec, ...]) -> LoadSummary:
+def load_catalog(session: Connection, competencies: tuple[CompetencySpec, ...]) -> LoadSummary:
     """Upsert the catalogue by slug, positions in file order; nothing absent is deleted.
 
     A quiz's slug is its identity, so a quiz moved to another module in the file moves. Each
@@ -274,7 +273,7 @@ def load_catalog(session: Session, competencies: tuple[CompetencySpec, ...]) -> 
         comp_id = session.execute(
             ins.values(slug=comp.slug, **cvalues)
             .on_conflict_do_update(index_elements=["slug"], set_=cvalues)
-            .returning(Competency.id)
+            .returning(Competency.c.id)
         ).scalar_one()
         for mpos, mod in enumerate(comp.modules, 1):
             ins = dialect_insert(session, LearningModule)
@@ -282,7 +281,7 @@ def load_catalog(session: Session, competencies: tuple[CompetencySpec, ...]) -> 
             module_id = session.execute(
                 ins.values(competency_id=comp_id, slug=mod.slug, **mvalues)
                 .on_conflict_do_update(index_elements=["competency_id", "slug"], set_=mvalues)
-                .returning(LearningModule.id)
+                .returning(LearningModule.c.id)
             ).scalar_one()
             n_modules += 1
             for qpos, quiz in enumerate(mod.quizzes, 1):
@@ -408,18 +407,20 @@ class CatalogIndex:
         )
 
 
-def catalog_index(session: Session) -> CatalogIndex:
+def catalog_index(session: Connection) -> CatalogIndex:
     """Read the whole catalogue (three queries)."""
     comps = {
         c.slug: CompetencyRef(c.id, c.slug, c.title, c.position)
-        for c in session.scalars(select(Competency).order_by(Competency.position, Competency.id))
+        for c in session.execute(
+            select(Competency).order_by(Competency.c.position, Competency.c.id)
+        )
     }
     by_comp_id = {c.id: c for c in comps.values()}
     modules = tuple(
         ModuleRef(
             m.id, m.competency_id, by_comp_id[m.competency_id].slug, m.slug, m.title, m.position
         )
-        for m in session.scalars(select(LearningModule))
+        for m in session.execute(select(LearningModule))
     )
     modules = tuple(
         sorted(
@@ -438,7 +439,7 @@ def catalog_index(session: Session) -> CatalogIndex:
             q.position,
             tuple(q.questions) if q.questions else None,
         )
-        for q in session.scalars(select(Quiz).order_by(Quiz.position, Quiz.id))
+        for q in session.execute(select(Quiz).order_by(Quiz.c.position, Quiz.c.id))
     }
     return CatalogIndex(comps, modules, quizzes, {m.path: m for m in modules}, by_id)
 
@@ -468,10 +469,10 @@ def catalog_rows(index: CatalogIndex) -> Iterator[CatalogRow]:
 # --- export -----------------------------------------------------------------------------------
 
 
-def catalog_specs(session: Session) -> tuple[CompetencySpec, ...]:
+def catalog_specs(session: Connection) -> tuple[CompetencySpec, ...]:
     """The stored catalogue in the form a file gives it: items in position order (three queries)."""
     quizzes: dict[int, list[QuizSpec]] = {}
-    for q in session.scalars(select(Quiz).order_by(Quiz.module_id, Quiz.position, Quiz.id)):
+    for q in session.execute(select(Quiz).order_by(Quiz.c.module_id, Quiz.c.position, Quiz.c.id)):
         questions = (
             tuple(
                 QuestionSpec(x["id"], x["prompt"], tuple(x["choices"]), x["answer"])
@@ -485,15 +486,17 @@ def catalog_specs(session: Session) -> tuple[CompetencySpec, ...]:
         )
     modules: dict[int, list[ModuleSpec]] = {}
     stmt = select(LearningModule).order_by(
-        LearningModule.competency_id, LearningModule.position, LearningModule.id
+        LearningModule.c.competency_id, LearningModule.c.position, LearningModule.c.id
     )
-    for m in session.scalars(stmt):
+    for m in session.execute(stmt):
         modules.setdefault(m.competency_id, []).append(
             ModuleSpec(m.slug, m.title, tuple(quizzes.get(m.id, ())), m.iri)
         )
     return tuple(
         CompetencySpec(c.slug, c.title, tuple(modules.get(c.id, ())), c.iri)
-        for c in session.scalars(select(Competency).order_by(Competency.position, Competency.id))
+        for c in session.execute(
+            select(Competency).order_by(Competency.c.position, Competency.c.id)
+        )
     )
 
 

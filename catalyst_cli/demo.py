@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from catalyst_cli.catalog import catalog_index, load_catalog, parse_catalog
 from catalyst_cli.config import Settings, Source, data_dir
@@ -58,7 +58,7 @@ def reset_demo_file(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def seed_demo(session: Session, now: datetime) -> None:
+def seed_demo(session: Connection, now: datetime) -> None:
     """Load the demo catalogue and record a few days of activity ending `now`."""
     text = resources.files("catalyst_cli").joinpath("demo_catalog.json").read_text("utf-8")
     load_catalog(session, parse_catalog(json.loads(text), source="demo catalogue"))

@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Connection, select
 
 from catalyst_cli.db.models import Group, GroupMember, User
 from catalyst_cli.errors import InputError, unknown
@@ -29,32 +28,32 @@ def normalize_group(name: str) -> str:
     return value
 
 
-def group_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+def group_ids(session: Connection, names: Iterable[str]) -> dict[str, int]:
     """The id of each group named; an unknown one is a NotFoundError naming the closest."""
     wanted = sorted({n.strip() for n in names})
-    stmt = select(Group.name, Group.id).where(Group.name.in_(wanted))
+    stmt = select(Group.c.name, Group.c.id).where(Group.c.name.in_(wanted))
     found = {name: gid for name, gid in session.execute(stmt)}
     for name in wanted:
         if name not in found:
-            raise unknown("group", name, sorted(session.scalars(select(Group.name))))
+            raise unknown("group", name, sorted(session.scalars(select(Group.c.name))))
     return found
 
 
 def in_groups(
-    session: Session, names: Sequence[str], user_id: InstrumentedAttribute[int]
+    session: Connection, names: Sequence[str], user_id: ColumnElement[int]
 ) -> ColumnElement[bool]:
     """A WHERE clause: `user_id` is a member of any of the groups named (checked here)."""
     ids = sorted(group_ids(session, names).values())
-    return user_id.in_(select(GroupMember.user_id).where(GroupMember.group_id.in_(ids)))
+    return user_id.in_(select(GroupMember.c.user_id).where(GroupMember.c.group_id.in_(ids)))
 
 
-def users_in_groups(session: Session, names: Sequence[str]) -> list[int]:
+def users_in_groups(session: Connection, names: Sequence[str]) -> list[int]:
     """The ids of the learners in any of the groups named, in email order."""
-    stmt = select(User.id).where(in_groups(session, names, User.id)).order_by(User.email)
+    stmt = select(User.c.id).where(in_groups(session, names, User.c.id)).order_by(User.c.email)
     return list(session.scalars(stmt))
 
 
-def emails_in_groups(session: Session, names: Sequence[str]) -> list[str]:
+def emails_in_groups(session: Connection, names: Sequence[str]) -> list[str]:
     """The emails of the learners in any of the groups named, in order."""
-    stmt = select(User.email).where(in_groups(session, names, User.id)).order_by(User.email)
+    stmt = select(User.c.email).where(in_groups(session, names, User.c.id)).order_by(User.c.email)
     return list(session.scalars(stmt))

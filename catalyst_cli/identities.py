@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from catalyst_cli.db.models import IRI_LENGTH, User, UserIdentity
 from catalyst_cli.db.upsert import dialect_insert
@@ -76,17 +75,17 @@ def mbox_email(identity: str) -> str | None:
     return identity[len(MBOX) :] if identity.startswith(MBOX) else None
 
 
-def _learners_by_email(session: Session, emails: Sequence[str]) -> dict[str, Learner]:
+def _learners_by_email(session: Connection, emails: Sequence[str]) -> dict[str, Learner]:
     found: dict[str, Learner] = {}
     for i in range(0, len(emails), _IN_CHUNK):
-        stmt = select(User.id, User.email, User.name, User.timezone).where(
-            User.email.in_(emails[i : i + _IN_CHUNK])
+        stmt = select(User.c.id, User.c.email, User.c.name, User.c.timezone).where(
+            User.c.email.in_(emails[i : i + _IN_CHUNK])
         )
         found.update((row.email, Learner(*row)) for row in session.execute(stmt))
     return found
 
 
-def learners_by_identity(session: Session, identities: Iterable[str]) -> dict[str, Learner]:
+def learners_by_identity(session: Connection, identities: Iterable[str]) -> dict[str, Learner]:
     """The learner holding each normalised identity that one holds (a few queries in all).
 
     An `mbox:mailto:EMAIL` is first the learner with that email, then whoever holds it.
@@ -97,43 +96,43 @@ def learners_by_identity(session: Session, identities: Iterable[str]) -> dict[st
     rest = [i for i in wanted if i not in found]
     for i in range(0, len(rest), _IN_CHUNK):
         stmt = (
-            select(UserIdentity.identity, User.id, User.email, User.name, User.timezone)
-            .join(User, User.id == UserIdentity.user_id)
-            .where(UserIdentity.identity.in_(rest[i : i + _IN_CHUNK]))
+            select(UserIdentity.c.identity, User.c.id, User.c.email, User.c.name, User.c.timezone)
+            .join(User, User.c.id == UserIdentity.c.user_id)
+            .where(UserIdentity.c.identity.in_(rest[i : i + _IN_CHUNK]))
         )
         found.update((row[0], Learner(*row[1:])) for row in session.execute(stmt))
     return found
 
 
-def learner_by_identity(session: Session, identity: str) -> Learner | None:
+def learner_by_identity(session: Connection, identity: str) -> Learner | None:
     """The learner holding a normalised identity, or None."""
     return learners_by_identity(session, [identity]).get(identity)
 
 
-def identity_holders(session: Session, identities: Sequence[str]) -> dict[str, tuple[int, str]]:
+def identity_holders(session: Connection, identities: Sequence[str]) -> dict[str, tuple[int, str]]:
     """Who holds each of these identities as a row: identity -> (user id, email)."""
     found: dict[str, tuple[int, str]] = {}
     for i in range(0, len(identities), _IN_CHUNK):
         stmt = (
-            select(UserIdentity.identity, User.id, User.email)
-            .join(User, User.id == UserIdentity.user_id)
-            .where(UserIdentity.identity.in_(identities[i : i + _IN_CHUNK]))
+            select(UserIdentity.c.identity, User.c.id, User.c.email)
+            .join(User, User.c.id == UserIdentity.c.user_id)
+            .where(UserIdentity.c.identity.in_(identities[i : i + _IN_CHUNK]))
         )
         found.update((ident, (uid, email)) for ident, uid, email in session.execute(stmt))
     return found
 
 
-def mbox_holders(session: Session) -> dict[str, tuple[int, str]]:
+def mbox_holders(session: Connection) -> dict[str, tuple[int, str]]:
     """Every `mbox:mailto:` identity held as a row: identity -> (user id, email)."""
     stmt = (
-        select(UserIdentity.identity, User.id, User.email)
-        .join(User, User.id == UserIdentity.user_id)
-        .where(UserIdentity.identity.startswith(MBOX, autoescape=True))
+        select(UserIdentity.c.identity, User.c.id, User.c.email)
+        .join(User, User.c.id == UserIdentity.c.user_id)
+        .where(UserIdentity.c.identity.startswith(MBOX, autoescape=True))
     )
     return {ident: (uid, email) for ident, uid, email in session.execute(stmt)}
 
 
-def add_identities(session: Session, user_id: int, identities: Iterable[str]) -> int:
+def add_identities(session: Connection, user_id: int, identities: Iterable[str]) -> int:
     """Give the learner these identities (normalised here); returns how many were new.
 
     An identity another learner holds, or the mbox of another learner's email, is an InputError

@@ -14,10 +14,8 @@ from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any, NamedTuple
-from typing import cast as typed
 
-from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
 
 from catalyst_cli.db.models import Group, GroupMember, User, UserIdentity
 from catalyst_cli.db.upsert import dialect_insert
@@ -186,13 +184,13 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[i : i + _IN_CHUNK]
 
 
-_STORED_LEARNERS = select(User.email, User.id, User.name, User.timezone).where(
-    User.email.in_(bindparam("emails", expanding=True))
+_STORED_LEARNERS = select(User.c.email, User.c.id, User.c.name, User.c.timezone).where(
+    User.c.email.in_(bindparam("emails", expanding=True))
 )
 
 
 def _stored_learners(
-    session: Session, emails: Sequence[str]
+    session: Connection, emails: Sequence[str]
 ) -> dict[str, tuple[int, str | None, str]]:
     """(id, name, timezone) of the learners with these emails that exist, by email."""
     found: dict[str, tuple[int, str | None, str]] = {}
@@ -203,7 +201,7 @@ def _stored_learners(
 
 
 def _identity_errors(
-    session: Session, learners: list[LearnerLine], stored: dict[str, Any]
+    session: Connection, learners: list[LearnerLine], stored: dict[str, Any]
 ) -> list[RowError]:
     """Lines whose identities another learner would hold after the import.
 
@@ -256,7 +254,7 @@ class _Diff:
 
 
 def _diff(
-    session: Session,
+    session: Connection,
     learners: list[LearnerLine],
     stored: dict[str, Any],
     wanted: Callable[[LearnerLine], frozenset[str] | None],
@@ -286,19 +284,19 @@ def _diff(
 
 
 _CURRENT_GROUPS = (
-    select(GroupMember.user_id, Group.name, Group.id)
-    .join(Group, Group.id == GroupMember.group_id)
-    .where(GroupMember.user_id.in_(bindparam("ids", expanding=True)))
+    select(GroupMember.c.user_id, Group.c.name, Group.c.id)
+    .join(Group, Group.c.id == GroupMember.c.group_id)
+    .where(GroupMember.c.user_id.in_(bindparam("ids", expanding=True)))
 )
-_CURRENT_IDENTITIES = select(UserIdentity.user_id, UserIdentity.identity, UserIdentity.id).where(
-    UserIdentity.user_id.in_(bindparam("ids", expanding=True))
-)
+_CURRENT_IDENTITIES = select(
+    UserIdentity.c.user_id, UserIdentity.c.identity, UserIdentity.c.id
+).where(UserIdentity.c.user_id.in_(bindparam("ids", expanding=True)))
 
 
-def _group_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
+def _group_ids(session: Connection, names: Sequence[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(names):
-        stmt = select(Group.name, Group.id).where(Group.name.in_(chunk))
+        stmt = select(Group.c.name, Group.c.id).where(Group.c.name.in_(chunk))
         found.update((name, gid) for name, gid in session.execute(stmt))
     return found
 
@@ -306,11 +304,7 @@ def _group_ids(session: Session, names: Sequence[str]) -> dict[str, int]:
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _table(model: Any) -> Table:
-    return typed(Table, model.__table__)
-
-
-def _executemany(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
+def _executemany(session: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
     """Run `stmt` once per row through the driver's own executemany.
 
     SQLAlchemy's per-row parameter processing cost more than the inserts themselves (about 40%
@@ -320,7 +314,7 @@ def _executemany(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
     """
     if not rows:
         return
-    connection = session.connection()
+    connection = session
     compiled = stmt.compile(dialect=connection.dialect)
     order = compiled.positiontup
     params: list[Any] = rows
@@ -330,13 +324,13 @@ def _executemany(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> Non
     connection.exec_driver_sql(compiled.string, params)
 
 
-def _driver_value(session: Session, column: Any, value: Any) -> Any:
+def _driver_value(session: Connection, column: Any, value: Any) -> Any:
     """`value` as the driver takes it for `column` (a timestamp through our UTC type)."""
-    process = column.type.bind_processor(session.get_bind().dialect)
+    process = column.type.bind_processor(session.dialect)
     return value if process is None else process(value)
 
 
-def _insert(session: Session, table: Table, columns: Sequence[str], conflict: Any) -> Any:
+def _insert(session: Connection, table: Table, columns: Sequence[str], conflict: Any) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING with one named parameter per column."""
     values: dict[str, Any] = {c: bindparam(c) for c in columns}
     return (
@@ -347,7 +341,7 @@ def _insert(session: Session, table: Table, columns: Sequence[str], conflict: An
 
 
 def _write(
-    session: Session,
+    session: Connection,
     learners: list[LearnerLine],
     stored: dict[str, Any],
     groups: _Diff,
@@ -356,7 +350,7 @@ def _write(
     now: datetime,
 ) -> None:
     """Apply the differences, each kind of change as one executemany."""
-    users, members, held = _table(User), _table(GroupMember), _table(UserIdentity)
+    users, members, held = User, GroupMember, UserIdentity
     new = [x for x in learners if x.email not in stored]
     created = _driver_value(session, users.c.created_at, now)
     _executemany(
@@ -387,7 +381,7 @@ def _write(
     ids.update((e, v[0]) for e, v in _stored_learners(session, [x.email for x in new]).items())
     _executemany(
         session,
-        _insert(session, _table(Group), ("name",), ["name"]),
+        _insert(session, Group, ("name",), ["name"]),
         [{"name": n} for n in new_groups],
     )
     _executemany(
@@ -423,7 +417,7 @@ def _changed(x: LearnerLine, stored: dict[str, Any]) -> bool:
 
 
 def import_learners(
-    session: Session,
+    session: Connection,
     source: Source,
     *,
     fmt: FileFormat,
@@ -473,14 +467,14 @@ class LearnerRow:
     ids: tuple[str, ...]
 
 
-def learner_rows(session: Session, *, groups: Sequence[str] = ()) -> Iterator[LearnerRow]:
+def learner_rows(session: Connection, *, groups: Sequence[str] = ()) -> Iterator[LearnerRow]:
     """Every learner (or those in any of `groups`) by email, streamed, with groups and ids.
 
     Groups and identities come in one query each per chunk of learners.
     """
-    stmt = select(User.id, User.email, User.name, User.timezone).order_by(User.email)
+    stmt = select(User.c.id, User.c.email, User.c.name, User.c.timezone).order_by(User.c.email)
     if groups:
-        stmt = stmt.where(in_groups(session, groups, User.id))
+        stmt = stmt.where(in_groups(session, groups, User.c.id))
     chunk: list[tuple[int, str, str | None, str]] = []
     for uid, email, name, tz in session.execute(stmt.execution_options(yield_per=_IN_CHUNK)):
         chunk.append((uid, email, name, tz))
@@ -491,7 +485,7 @@ def learner_rows(session: Session, *, groups: Sequence[str] = ()) -> Iterator[Le
 
 
 def _with_sets(
-    session: Session, chunk: list[tuple[int, str, str | None, str]]
+    session: Connection, chunk: list[tuple[int, str, str | None, str]]
 ) -> Iterator[LearnerRow]:
     if not chunk:
         return

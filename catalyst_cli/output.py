@@ -24,8 +24,6 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any, NoReturn
 
-from tabulate import tabulate
-
 Row = Mapping[str, Any]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -130,15 +128,24 @@ def write_table(
     rows: Iterable[Row], columns: Sequence[str], out: IO[str], *, tablefmt: str = "simple"
 ) -> None:
     """A table for people, in any tabulate format; control characters escaped."""
+    from tabulate import tabulate  # only here: 20 ms that a one-record command does not need
+
     body = [[_shown(row[c]) for c in columns] for row in rows]
     out.write(tabulate(body, headers=list(columns), tablefmt=tablefmt, disable_numparse=True))
     out.write("\n")
 
 
 def write_pairs(row: Row, out: IO[str]) -> None:
-    """One record as a two-column table of key and value; control characters escaped."""
-    out.write(tabulate([[k, _shown(v)] for k, v in row.items()], tablefmt="plain"))
-    out.write("\n")
+    """One record as `key  value` lines, control characters escaped.
+
+    The keys are padded to one width, as tabulate's "plain" format lays out a key column and a
+    text column: the same bytes, without loading tabulate for one record.
+    """
+    width = max(map(len, row), default=0)
+    for key, value in row.items():
+        cell = _shown(value)
+        text = cell.strip() if isinstance(cell, str) else str(cell)
+        out.write(f"{key:<{width}}  {text}".rstrip() + "\n")
 
 
 def write_record(row: Row, fmt: str, out: IO[str]) -> None:

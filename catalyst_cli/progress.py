@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, ModuleRef, QuizRef, catalog_index
 from catalyst_cli.db.models import EXTERNAL_ID_LENGTH
@@ -123,13 +123,13 @@ class Outcome:
     learner: Learner
 
 
-def _record(session: Session, learner: Learner, event: Event) -> Outcome:
+def _record(session: Connection, learner: Learner, event: Event) -> Outcome:
     result = record_one(session, event)
     return Outcome(result.event, result.recorded, learner)
 
 
 def _record_for(
-    session: Session,
+    session: Connection,
     email: str,
     kind: EventKind,
     options: EventOptions,
@@ -154,7 +154,7 @@ def _record_for(
 
 
 def record_module_event(
-    session: Session,
+    session: Connection,
     index: CatalogIndex,
     *,
     email: str,
@@ -169,7 +169,7 @@ def record_module_event(
 
 
 def record_enrolment(
-    session: Session,
+    session: Connection,
     *,
     email: str,
     competency: str,
@@ -208,7 +208,7 @@ class AttemptOutcome:
 
 
 def record_submission(
-    session: Session,
+    session: Connection,
     *,
     email: str,
     quiz: str,
@@ -232,7 +232,7 @@ def record_submission(
 
 
 def module_status(
-    session: Session, index: CatalogIndex, outcome: Outcome, module: ModuleRef, now: datetime
+    session: Connection, index: CatalogIndex, outcome: Outcome, module: ModuleRef, now: datetime
 ) -> ModuleStatus:
     """The learner's standing on the event's module, seen after both the event and `now`."""
     learner = outcome.learner

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Integer, cast, func, literal, null, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Integer, cast, func, literal, null, select, union_all
 
 from catalyst_cli.db.models import LearningEvent, QuizAttempt, User
 
@@ -38,9 +37,9 @@ class RecordRow(NamedTuple):
     duration_us: int | None
 
 
-def iter_record(session: Session, *, as_of: datetime | None) -> Iterator[RecordRow]:
+def iter_record(session: Connection, *, as_of: datetime | None) -> Iterator[RecordRow]:
     """Every event and attempt (at or before `as_of`, if given), by learner, then time."""
-    ev, qa = LearningEvent, QuizAttempt
+    ev, qa = LearningEvent.c, QuizAttempt.c
     no_number = cast(null(), Integer)  # typed, for PostgreSQL
     events = select(
         ev.user_id.label("user_id"),
@@ -70,9 +69,9 @@ def iter_record(session: Session, *, as_of: datetime | None) -> Iterator[RecordR
     record = union_all(events, attempts).subquery()
     c = record.c
     stmt = (
-        select(User.id, User.email, User.name, c.kind, c.ref, c.score, c.total, c.passed)
+        select(User.c.id, User.c.email, User.c.name, c.kind, c.ref, c.score, c.total, c.passed)
         .add_columns(c.at, c.key, c.duration)
-        .join(User, User.id == c.user_id)
+        .join(User, User.c.id == c.user_id)
         .order_by(c.user_id, c.at, c.kind, c.ref, c.score, c.key)
         .execution_options(yield_per=_BATCH)
     )

@@ -26,8 +26,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, literal_column, or_, select, tuple_, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    case,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 
 from catalyst_cli.db.bulk import executemany
 from catalyst_cli.db.models import LearningEvent, LearningProgress, Quiz, QuizAttempt, VoidedId
@@ -76,18 +85,6 @@ class Tally:
         return sum(self.recorded.values())
 
 
-def _event_table() -> Table:
-    table = LearningEvent.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _attempt_table() -> Table:
-    table = QuizAttempt.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 _EVENT_COLUMNS = (
     "user_id",
     "kind",
@@ -117,7 +114,7 @@ class Recorder:
     `tally` accumulates over flushes. A recorder belongs to one session and transaction.
     """
 
-    def __init__(self, session: Session, *, batch_events: int = BATCH_EVENTS) -> None:
+    def __init__(self, session: Connection, *, batch_events: int = BATCH_EVENTS) -> None:
         self._session = session
         self._batch = batch_events
         self._pending: list[Event] = []
@@ -217,11 +214,11 @@ class Recorder:
         self.tally.conflicts.append(Conflict(event.line, event.external_id, where))
 
 
-def _insert_events(session: Session, events: Sequence[Event]) -> int:
+def _insert_events(session: Connection, events: Sequence[Event]) -> int:
     """Insert module and enrolment events; returns how many rows went in."""
     if not events:
         return 0
-    table = _event_table()
+    table = LearningEvent
     stmt = dialect_insert(session, table).on_conflict_do_nothing()
     rows = [
         (e.user_id, e.kind.value, e.module_id, e.competency_id, e.at, e.duration_us, e.external_id)
@@ -230,11 +227,11 @@ def _insert_events(session: Session, events: Sequence[Event]) -> int:
     return executemany(session, stmt, _EVENT_COLUMNS, rows)
 
 
-def _insert_attempts(session: Session, attempts: Sequence[Event]) -> int:
+def _insert_attempts(session: Connection, attempts: Sequence[Event]) -> int:
     """Insert quiz attempts; returns how many rows went in."""
     if not attempts:
         return 0
-    table = _attempt_table()
+    table = QuizAttempt
     stmt = dialect_insert(session, table).on_conflict_do_nothing()
     rows = [
         (
@@ -280,12 +277,12 @@ def _progress_rows(events: Iterable[Event]) -> list[tuple[Any, ...]]:
     ]
 
 
-def apply_progress(session: Session, events: Iterable[Event]) -> int:
+def apply_progress(session: Connection, events: Iterable[Event]) -> int:
     """Merge what events say into learning_progress in one statement; returns rows touched."""
     rows = _progress_rows(events)
     if not rows:
         return 0
-    table = LearningProgress.__table__
+    table = LearningProgress
     ins = dialect_insert(session, table)
     new, old = ins.excluded, table.c
     stmt = ins.on_conflict_do_update(
@@ -313,14 +310,14 @@ def apply_progress(session: Session, events: Iterable[Event]) -> int:
     return len(rows)
 
 
-def rederive(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
+def rederive(session: Connection, pairs: Iterable[tuple[int, int]]) -> None:
     """Recompute learning_progress of these (learner, module) pairs from the record."""
     keys = sorted(set(pairs))
-    ev, qa, lp = _event_table().c, _attempt_table().c, LearningProgress
-    q = Quiz.__table__
+    ev, qa, lp = LearningEvent.c, QuizAttempt.c, LearningProgress.c
+    q = Quiz
     for i in range(0, len(keys), _IN_CHUNK):
         chunk = keys[i : i + _IN_CHUNK]
-        session.execute(delete(lp).where(tuple_(lp.user_id, lp.module_id).in_(chunk)))
+        session.execute(delete(LearningProgress).where(tuple_(lp.user_id, lp.module_id).in_(chunk)))
         module_events = select(
             ev.user_id,
             ev.module_id,
@@ -357,22 +354,22 @@ def rederive(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
         )
 
 
-def _voided(session: Session, keys: Sequence[str]) -> set[str]:
+def _voided(session: Connection, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(keys), _IN_CHUNK):
         found.update(
             session.scalars(
-                select(VoidedId.external_id).where(
-                    VoidedId.external_id.in_(keys[i : i + _IN_CHUNK])
+                select(VoidedId.c.external_id).where(
+                    VoidedId.c.external_id.in_(keys[i : i + _IN_CHUNK])
                 )
             )
         )
     return found
 
 
-def _last_ids(session: Session) -> tuple[int, int]:
+def _last_ids(session: Connection) -> tuple[int, int]:
     """The highest row ids of events and attempts: what a recorder finds there before it."""
-    ev, qa = _event_table().c, _attempt_table().c
+    ev, qa = LearningEvent.c, QuizAttempt.c
     row = session.execute(
         select(
             select(func.coalesce(func.max(ev.id), 0)).scalar_subquery(),
@@ -382,21 +379,21 @@ def _last_ids(session: Session) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def _move(session: Session, event: Event) -> None:
+def _move(session: Connection, event: Event) -> None:
     """Move a recorded event (an id this recorder wrote) to the earlier time of a repeat."""
     if event.kind is EventKind.quiz:
-        qa = _attempt_table()
+        qa = QuizAttempt
         stmt = qa.update().where(qa.c.external_id == event.external_id)
         session.execute(stmt.values(created_at=event.at))
     else:
-        ev = _event_table()
+        ev = LearningEvent
         stmt = ev.update().where(ev.c.external_id == event.external_id)
         session.execute(stmt.values(occurred_at=event.at))
 
 
-def recorded_events(session: Session, keys: Sequence[str]) -> dict[str, tuple[Event, int]]:
+def recorded_events(session: Connection, keys: Sequence[str]) -> dict[str, tuple[Event, int]]:
     """Events and attempts already recorded under these ids, as events, with their row ids."""
-    ev, qa, q = _event_table().c, _attempt_table().c, Quiz.__table__
+    ev, qa, q = LearningEvent.c, QuizAttempt.c, Quiz
     found: dict[str, tuple[Event, int]] = {}
     ordered = sorted(set(keys))
     for i in range(0, len(ordered), _IN_CHUNK):
@@ -472,7 +469,7 @@ class Recorded:
     recorded: bool
 
 
-def record_one(session: Session, event: Event) -> Recorded:
+def record_one(session: Connection, event: Event) -> Recorded:
     """Record a single command's event: a batch of one; a conflict raises ConflictError."""
     from catalyst_cli.errors import ConflictError
 

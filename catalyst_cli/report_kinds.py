@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef
 from catalyst_cli.columns import SERIES_COLUMNS
@@ -71,7 +71,7 @@ class ReportKind:
 
     def shape(
         self,
-        session: Session,
+        session: Connection,
         activity: Iterable[LearnerActivity],
         *,
         index: CatalogIndex,

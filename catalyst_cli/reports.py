@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
 from catalyst_cli.columns import REPORT_COLUMNS, REPORT_ENROLMENT_COLUMNS, REPORT_MODULE_COLUMNS
@@ -59,7 +59,7 @@ def write_report(report: Report, fmt: str, out: IO[str]) -> None:
 
 
 def build_report(
-    session: Session,
+    session: Connection,
     *,
     as_of: datetime,
     competency: str | None,

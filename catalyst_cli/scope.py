@@ -21,8 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, and_, select, true
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef
 from catalyst_cli.db.models import GroupMember, User
@@ -54,10 +53,12 @@ class Scope:
         """A WHERE clause on `users`: the learners `--user` and `--group` leave in."""
         clauses: list[ColumnElement[bool]] = []
         if self.emails is not None:
-            clauses.append(User.email.in_(self.emails))
+            clauses.append(User.c.email.in_(self.emails))
         if self.group_ids is not None:
-            members = select(GroupMember.user_id).where(GroupMember.group_id.in_(self.group_ids))
-            clauses.append(User.id.in_(members))
+            members = select(GroupMember.c.user_id).where(
+                GroupMember.c.group_id.in_(self.group_ids)
+            )
+            clauses.append(User.c.id.in_(members))
         return and_(true(), *clauses)
 
     def standing(self, activity: LearnerActivity) -> Enrolment | None:
@@ -80,7 +81,7 @@ class Scope:
 
 
 def resolve_scope(
-    session: Session,
+    session: Connection,
     index: CatalogIndex,
     *,
     competency: str | None = None,

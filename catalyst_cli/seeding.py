@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from catalyst_cli.catalog import (
     CatalogIndex,
@@ -379,7 +379,7 @@ def learner_events(
 
 
 def seed(
-    session: Session,
+    session: Connection,
     plan: SeedPlan,
     *,
     as_of: datetime,

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef
 from catalyst_cli.db.models import LearningEvent, QuizAttempt
@@ -102,24 +101,26 @@ def make_periods(first: datetime, as_of: datetime, period: Period, tz: tzinfo) -
     return Periods(tuple(starts), tuple(last_days), tuple(ends))
 
 
-def first_event(session: Session, as_of: datetime) -> datetime | None:
+def first_event(session: Connection, as_of: datetime) -> datetime | None:
     """The time of the first event recorded at or before `as_of` (attempts included)."""
-    events = select(func.min(LearningEvent.occurred_at)).where(LearningEvent.occurred_at <= as_of)
-    attempts = select(func.min(QuizAttempt.created_at)).where(QuizAttempt.created_at <= as_of)
-    conn = session.connection()
+    events = select(func.min(LearningEvent.c.occurred_at)).where(
+        LearningEvent.c.occurred_at <= as_of
+    )
+    attempts = select(func.min(QuizAttempt.c.created_at)).where(QuizAttempt.c.created_at <= as_of)
+    conn = session
     found = [t for t in (conn.execute(events).scalar(), conn.execute(attempts).scalar()) if t]
     return min(found) if found else None
 
 
-def first_closures(session: Session, as_of: datetime) -> dict[int, datetime]:
+def first_closures(session: Connection, as_of: datetime) -> dict[int, datetime]:
     """When each competency stopped being open: its first enrol or withdraw, up to `as_of`."""
-    ev = LearningEvent
+    ev = LearningEvent.c
     stmt = (
         select(ev.competency_id, func.min(ev.occurred_at))
         .where(ev.competency_id.is_not(None), ev.occurred_at <= as_of)
         .group_by(ev.competency_id)
     )
-    return {cid: at for cid, at in session.connection().execute(stmt) if cid is not None}
+    return {cid: at for cid, at in session.execute(stmt) if cid is not None}
 
 
 class _Series:
@@ -262,7 +263,7 @@ class SeriesBuilder:
 
 
 def series_rows(
-    session: Session,
+    session: Connection,
     activity: Iterable[LearnerActivity],
     index: CatalogIndex,
     competency: CompetencyRef | None,

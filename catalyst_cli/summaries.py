@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, ModuleRef
 from catalyst_cli.columns import (
@@ -252,21 +251,21 @@ def module_summary(
     return summary.rows()
 
 
-def _memberships(session: Session) -> Iterator[tuple[str, str]]:
+def _memberships(session: Connection) -> Iterator[tuple[str, str]]:
     """(email, group name) of every membership, streamed in the learners' email order."""
     stmt = (
-        select(User.email, Group.name)
-        .join(GroupMember, GroupMember.user_id == User.id)
-        .join(Group, Group.id == GroupMember.group_id)
-        .order_by(_email_key(session), Group.name)
+        select(User.c.email, Group.c.name)
+        .join(GroupMember, GroupMember.c.user_id == User.c.id)
+        .join(Group, Group.c.id == GroupMember.c.group_id)
+        .order_by(_email_key(session), Group.c.name)
         .execution_options(yield_per=5000)
     )
-    for row in session.connection().execute(stmt):
+    for row in session.execute(stmt):
         yield row[0], row[1]
 
 
 def group_summary(
-    session: Session,
+    session: Connection,
     activity: Iterable[LearnerActivity],
     index: CatalogIndex,
     competency: CompetencyRef | None,
@@ -305,7 +304,7 @@ def group_summary(
 
 
 def summary_report(
-    session: Session,
+    session: Connection,
     kind: SummaryKind,
     activity: Iterable[LearnerActivity],
     index: CatalogIndex,

@@ -18,8 +18,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select
 
 from catalyst_cli.catalog import CatalogIndex, ModuleRef, catalog_index
 from catalyst_cli.db.models import User
@@ -108,13 +107,13 @@ def describe_changes(new_learners: int, tally: Tally) -> str:
     )
 
 
-def count_learners(session: Session) -> int:
+def count_learners(session: Connection) -> int:
     """How many learners there are."""
     return session.scalar(select(func.count()).select_from(User)) or 0
 
 
 def ensure_learners(
-    session: Session, people: Iterable[tuple[str, str | None, str]], *, now: datetime
+    session: Connection, people: Iterable[tuple[str, str | None, str]], *, now: datetime
 ) -> None:
     """Add learners (email, name, zone) that do not exist yet; existing ones are left as they are.
 
@@ -126,12 +125,12 @@ def ensure_learners(
         session.execute(stmt, rows)
 
 
-def find_learners(session: Session, emails: Sequence[str]) -> dict[str, Learner]:
+def find_learners(session: Connection, emails: Sequence[str]) -> dict[str, Learner]:
     """The learners with these (normalised) emails that exist, by email."""
     found: dict[str, Learner] = {}
     for i in range(0, len(emails), _IN_CHUNK):
-        stmt = select(User.id, User.email, User.name, User.timezone).where(
-            User.email.in_(emails[i : i + _IN_CHUNK])
+        stmt = select(User.c.id, User.c.email, User.c.name, User.c.timezone).where(
+            User.c.email.in_(emails[i : i + _IN_CHUNK])
         )
         found.update((row.email, Learner(*row)) for row in session.execute(stmt))
     return found
@@ -164,7 +163,7 @@ class _Resolver:
     """Turns raw rows into events: names to ids (cached), texts to times and numbers."""
 
     def __init__(
-        self, session: Session, index: CatalogIndex, *, create_users: bool, now: datetime
+        self, session: Connection, index: CatalogIndex, *, create_users: bool, now: datetime
     ) -> None:
         self._session = session
         self._index = index
@@ -351,7 +350,7 @@ def looks_like_xapi(path: Path) -> bool:
 
 
 def import_events(
-    session: Session,
+    session: Connection,
     source: Source,
     *,
     fmt: FileFormat,
@@ -377,7 +376,7 @@ def import_events(
 
 
 def _import_rows(
-    session: Session,
+    session: Connection,
     source: Source,
     fmt: FileFormat,
     create_users: bool,
@@ -414,7 +413,7 @@ def _import_rows(
 
 
 def export_events(
-    session: Session, *, as_of: datetime | None, tz: tzinfo
+    session: Connection, *, as_of: datetime | None, tz: tzinfo
 ) -> Iterator[dict[str, Any]]:
     """Every recorded event (at or before `as_of`, if given) as an import row, streamed.
 

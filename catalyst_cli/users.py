@@ -7,8 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from catalyst_cli.db.models import User
 from catalyst_cli.db.upsert import dialect_insert
@@ -51,7 +50,7 @@ def check_name(name: str) -> str:
 
 
 def add_user(
-    session: Session, email: str, *, name: str | None, timezone: str | None, now: datetime
+    session: Connection, email: str, *, name: str | None, timezone: str | None, now: datetime
 ) -> Learner:
     """Add a learner, or update the name and zone given for an existing one."""
     key = normalize_email(email)
@@ -85,11 +84,11 @@ def _lookup_key(email: str) -> str:
         raise _unknown_user(email) from None
 
 
-def get_learner(session: Session, email: str) -> Learner:
+def get_learner(session: Connection, email: str) -> Learner:
     """The learner with this email; unknown is a NotFoundError."""
     row = session.execute(
-        select(User.id, User.email, User.name, User.timezone).where(
-            User.email == _lookup_key(email)
+        select(User.c.id, User.c.email, User.c.name, User.c.timezone).where(
+            User.c.email == _lookup_key(email)
         )
     ).first()
     if row is None:
@@ -97,17 +96,17 @@ def get_learner(session: Session, email: str) -> Learner:
     return Learner(*row)
 
 
-def list_learners(session: Session) -> Iterator[Learner]:
+def list_learners(session: Connection) -> Iterator[Learner]:
     """Every learner, ordered by email."""
-    stmt = select(User.id, User.email, User.name, User.timezone).order_by(User.email)
+    stmt = select(User.c.id, User.c.email, User.c.name, User.c.timezone).order_by(User.c.email)
     for row in session.execute(stmt.execution_options(yield_per=1000)):
         yield Learner(*row)
 
 
-def known_emails(session: Session, emails: Iterable[str]) -> list[str]:
+def known_emails(session: Connection, emails: Iterable[str]) -> list[str]:
     """The stored form of each email given (case-insensitive); an unknown one is NotFoundError."""
     given = {_lookup_key(e): e for e in emails}
-    found = set(session.scalars(select(User.email).where(User.email.in_(sorted(given)))))
+    found = set(session.scalars(select(User.c.email).where(User.c.email.in_(sorted(given)))))
     for key in sorted(given):
         if key not in found:
             raise _unknown_user(given[key])

@@ -19,8 +19,7 @@ from typing import Any, NoReturn
 import pytest
 import typer.main
 import typer.testing
-from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, create_engine, text
 from typer.testing import CliRunner, Result
 
 from catalyst_cli.db.engine import make_engine
@@ -311,7 +310,7 @@ def json_out(result: Result) -> Any:
 
 
 @pytest.fixture
-def session(db_url: str) -> Iterator[Session]:
+def session(db_url: str) -> Iterator[Connection]:
     """A session on a fresh database with the test catalogue and two learners, for tests of
     the domain functions (the library level); committed work is dropped with the database."""
     from datetime import UTC, datetime
@@ -322,7 +321,7 @@ def session(db_url: str) -> Iterator[Session]:
     engine = make_engine(normalize_url(db_url))
     created = datetime(2026, 1, 1, tzinfo=UTC)
     try:
-        with Session(engine) as s, s.begin():
+        with engine.connect() as s, s.begin():
             load_catalog(s, parse_catalog(TEST_CATALOG))
             add_user(s, "ann@example.com", name="Ann", timezone="Europe/Paris", now=created)
             add_user(s, "bob@example.com", name="Bob", timezone="Asia/Tokyo", now=created)

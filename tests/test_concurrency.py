@@ -361,32 +361,32 @@ def database_state(url: str) -> dict[str, Any]:
         with engine.connect() as conn:
             attempts = conn.execute(
                 select(
-                    User.email,
-                    Quiz.slug,
-                    QuizAttempt.created_at,
-                    QuizAttempt.score,
-                    QuizAttempt.total_questions,
-                    QuizAttempt.external_id,
-                    QuizAttempt.passed,
+                    User.c.email,
+                    Quiz.c.slug,
+                    QuizAttempt.c.created_at,
+                    QuizAttempt.c.score,
+                    QuizAttempt.c.total_questions,
+                    QuizAttempt.c.external_id,
+                    QuizAttempt.c.passed,
                 )
-                .join(User, User.id == QuizAttempt.user_id)
-                .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+                .join(User, User.c.id == QuizAttempt.c.user_id)
+                .join(Quiz, Quiz.c.id == QuizAttempt.c.quiz_id)
             ).all()
             progress = conn.execute(
                 select(
-                    User.email,
-                    Competency.slug,
-                    LearningModule.slug,
-                    LearningProgress.status,
-                    LearningProgress.started_at,
-                    LearningProgress.completed_at,
+                    User.c.email,
+                    Competency.c.slug,
+                    LearningModule.c.slug,
+                    LearningProgress.c.status,
+                    LearningProgress.c.started_at,
+                    LearningProgress.c.completed_at,
                 )
-                .join(User, User.id == LearningProgress.user_id)
-                .join(LearningModule, LearningModule.id == LearningProgress.module_id)
-                .join(Competency, Competency.id == LearningModule.competency_id)
+                .join(User, User.c.id == LearningProgress.c.user_id)
+                .join(LearningModule, LearningModule.c.id == LearningProgress.c.module_id)
+                .join(Competency, Competency.c.id == LearningModule.c.competency_id)
             ).all()
             counts = {
-                model.__tablename__: conn.execute(select(func.count()).select_from(model)).scalar()
+                model.name: conn.execute(select(func.count()).select_from(model)).scalar()
                 for model in (User, Competency, LearningModule, Quiz)
             }
             versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()

@@ -13,20 +13,20 @@ from catalyst_cli.errors import InputError
 @pytest.mark.parametrize(
     ("column", "limit"),
     [
-        (models.User.email, limits.MAX_EMAIL),
-        (models.User.name, limits.MAX_NAME),
-        (models.User.timezone, limits.MAX_TIMEZONE),
-        (models.Competency.slug, limits.MAX_SLUG),
-        (models.Competency.title, limits.MAX_TITLE),
-        (models.LearningModule.slug, limits.MAX_SLUG),
-        (models.LearningModule.title, limits.MAX_TITLE),
-        (models.Quiz.slug, limits.MAX_SLUG),
-        (models.Quiz.title, limits.MAX_TITLE),
-        (models.QuizAttempt.external_id, limits.MAX_EXTERNAL_ID),
+        (models.User.c.email, limits.MAX_EMAIL),
+        (models.User.c.name, limits.MAX_NAME),
+        (models.User.c.timezone, limits.MAX_TIMEZONE),
+        (models.Competency.c.slug, limits.MAX_SLUG),
+        (models.Competency.c.title, limits.MAX_TITLE),
+        (models.LearningModule.c.slug, limits.MAX_SLUG),
+        (models.LearningModule.c.title, limits.MAX_TITLE),
+        (models.Quiz.c.slug, limits.MAX_SLUG),
+        (models.Quiz.c.title, limits.MAX_TITLE),
+        (models.QuizAttempt.c.external_id, limits.MAX_EXTERNAL_ID),
     ],
 )
 def test_text_limits_match_the_columns(column, limit: int) -> None:  # type: ignore[no-untyped-def]
-    kind = column.property.columns[0].type
+    kind = column.type
     assert isinstance(kind, String) and kind.length == limit
 
 

@@ -20,8 +20,8 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 from typer.testing import CliRunner, Result
 
-from catalyst_cli.db import models  # noqa: F401  (registers the tables on Base.metadata)
-from catalyst_cli.db.base import Base
+from catalyst_cli.db import content_indexes  # noqa: F401  (the tables and all their indexes)
+from catalyst_cli.db.base import metadata
 from catalyst_cli.db.engine import make_engine
 from catalyst_cli.db.migrate import (
     HEAD_REVISION,
@@ -119,7 +119,7 @@ def drift(engine: Engine) -> list[Any]:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "compare_server_default": True}
         )
-        return list(compare_metadata(context, Base.metadata))
+        return list(compare_metadata(context, metadata))
 
 
 def run(url: str, *args: str) -> Result:
@@ -197,7 +197,7 @@ def test_constraint_names_follow_the_naming_convention(engine: Engine) -> None:
     upgrade(engine)
     with engine.connect() as conn:
         found = inspect(conn)
-        for table in Base.metadata.sorted_tables:
+        for table in metadata.sorted_tables:
             expected = {
                 "pk": table.primary_key.name,
                 "fk": sorted(str(fk.name) for fk in table.foreign_key_constraints),

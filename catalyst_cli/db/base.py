@@ -1,4 +1,4 @@
-"""Declarative base, naming convention and the UTC timestamp type."""
+"""The metadata with its naming convention, and the column types catalyst adds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from catalyst_cli.limits import MAX_INSTANT, MIN_INSTANT
@@ -111,8 +110,5 @@ def _aware_utc(value: datetime | None) -> datetime | None:
     return clamp(value).astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    """Base of every catalyst model."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+"""Every catalyst table, named by the convention above."""

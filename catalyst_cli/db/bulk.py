@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 
 def executemany(
-    session: Session, stmt: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: Connection, stmt: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> int:
     """Run an INSERT of `columns` for every row with the driver's executemany; rows changed.
 
@@ -20,7 +20,7 @@ def executemany(
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect
+    dialect = session.dialect
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
     table = stmt.table
     processors = [
@@ -45,5 +45,5 @@ def executemany(
         params = [tuple([values[i] for i in order]) for values in converted]
     else:
         params = [dict(zip(columns, values, strict=True)) for values in converted]
-    result = session.connection().exec_driver_sql(compiled.string, params)
+    result = session.exec_driver_sql(compiled.string, params)
     return max(result.rowcount, 0)

@@ -1,20 +1,23 @@
-"""The unit of work a command owns: open, check the schema, commit or roll back, close."""
+"""The unit of work a command owns: open, check the schema, commit or roll back, close.
+
+The session a domain function takes is a Core `Connection` inside one transaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import InterfaceError as SAInterfaceError
-from sqlalchemy.orm import Session
 
 from catalyst_cli.db.engine import make_engine
 from catalyst_cli.db.migrate import ensure_schema
 from catalyst_cli.db.url import normalize_url, redact, safe_url
 from catalyst_cli.errors import DatabaseError
+from catalyst_cli.startup import resume_collector
 
 # Errors of the database itself, not of the command: permission denied (PostgreSQL's SQLSTATE),
 # a file that is not an SQLite database, or a damaged one (SQLite's error names).
@@ -56,8 +59,8 @@ def open_engine(database_url: str, *, write: bool = True, check_schema: bool = T
     return engine
 
 
-def _read_only(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+def _read_only(session: Connection) -> None:
+    if session.dialect.name == "postgresql":
         # One snapshot for the whole command: the read path streams several queries side by
         # side and merges them, so they must all see the same learners and catalogue.
         session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
@@ -67,18 +70,18 @@ def _read_only(session: Session) -> None:
 
 
 @contextmanager
-def unit_of_work(database_url: str, *, write: bool = True) -> Iterator[Session]:
+def unit_of_work(database_url: str, *, write: bool = True) -> Iterator[Connection]:
     """One transaction: committed when the block succeeds, rolled back on any error.
 
     With `write=False` the transaction is read-only where the database allows it.
     """
     url = normalize_url(database_url)
     engine = open_engine(database_url, write=write)
+    resume_collector()  # the command's modules and the dialect are loaded by now
     try:
-        with database_errors(url), Session(engine) as session:
-            with session.begin():
-                if not write:
-                    _read_only(session)
-                yield session
+        with database_errors(url), engine.connect() as session, session.begin():
+            if not write:
+                _read_only(session)
+            yield session
     finally:
         engine.dispose()

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table
 
 
-def dialect_insert(session: Session, table: Table | Any) -> Any:
+def dialect_insert(session: Connection, table: Table | Any) -> Any:
     """An INSERT for `table` with `on_conflict_do_nothing/do_update`, in the session's dialect.
 
     Each dialect's module is imported only when used: an SQLite command never loads
     PostgreSQL's.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if session.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
         return postgresql.insert(table)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, func, insert, select
 
 from catalyst_cli.db.models import Competency, LearningModule, Quiz
 from catalyst_cli.xapi.records import Activity
@@ -80,22 +80,22 @@ def _title(activity: Activity) -> str:
 class CatalogResolver:
     """Activity IRIs to module, quiz and competency ids, adding them when `create` is set."""
 
-    def __init__(self, session: Session, *, create: bool, iri_base: str | None) -> None:
+    def __init__(self, session: Connection, *, create: bool, iri_base: str | None) -> None:
         self._session = session
         self._create = create
         self._base = None if iri_base is None else iri_base.rstrip("/") + "/"
         self.added = Added()
-        comps = session.execute(select(Competency.id, Competency.slug, Competency.iri)).all()
+        comps = session.execute(select(Competency.c.id, Competency.c.slug, Competency.c.iri)).all()
         self._comp_by_iri = {iri: cid for cid, _, iri in comps if iri}
-        self._comp_by_slug = {slug: cid for cid, slug, _ in comps}
+        self._comp_by_slug: dict[str, int] = {slug: cid for cid, slug, _ in comps}
         mods = session.execute(
             select(
-                LearningModule.id,
-                LearningModule.competency_id,
-                LearningModule.slug,
-                LearningModule.iri,
-                Competency.slug,
-            ).join(Competency, Competency.id == LearningModule.competency_id)
+                LearningModule.c.id,
+                LearningModule.c.competency_id,
+                LearningModule.c.slug,
+                LearningModule.c.iri,
+                Competency.c.slug,
+            ).join(Competency, Competency.c.id == LearningModule.c.competency_id)
         ).all()
         self._module_by_iri = {iri: mid for mid, _, _, iri, _ in mods if iri}
         self._module_by_path = {f"{cslug}/{slug}": mid for mid, _, slug, _, cslug in mods}
@@ -103,9 +103,9 @@ class CatalogResolver:
         for _, cid, slug, _, _ in mods:
             self._module_slugs.setdefault(cid, set()).add(slug)
         quizzes = session.execute(
-            select(Quiz.id, Quiz.module_id, Quiz.pass_percent, Quiz.slug, Quiz.iri).order_by(
-                Quiz.position, Quiz.id
-            )
+            select(
+                Quiz.c.id, Quiz.c.module_id, Quiz.c.pass_percent, Quiz.c.slug, Quiz.c.iri
+            ).order_by(Quiz.c.position, Quiz.c.id)
         ).all()
         self._quiz_by_iri: dict[str, QuizTarget] = {}
         self._quiz_by_slug: dict[str, QuizTarget] = {}
@@ -169,6 +169,10 @@ class CatalogResolver:
 
     # --- additions ----------------------------------------------------------------------------
 
+    def _insert(self, table: Table, **values: Any) -> int:
+        new_id = self._session.execute(insert(table).values(**values).returning(table.c.id))
+        return int(new_id.scalar_one())
+
     def _parent(self, competency: Activity | None, activity: Activity) -> int:
         if competency is not None:
             found = self.competency(competency)
@@ -185,44 +189,48 @@ class CatalogResolver:
         self, base: str, title: str, iri: str | None, *, unique: bool = True
     ) -> int:
         slug = _unique(base, set(self._comp_by_slug)) if unique else base
-        position = self._session.scalar(select(func.coalesce(func.max(Competency.position), 0)))
-        row = Competency(slug=slug, title=title[:_TITLE_MAX], position=(position or 0) + 1, iri=iri)
-        self._session.add(row)
-        self._session.flush()
-        self._comp_by_slug[slug] = row.id
+        position = self._session.scalar(select(func.coalesce(func.max(Competency.c.position), 0)))
+        new_id = self._insert(
+            Competency,
+            slug=slug,
+            title=title[:_TITLE_MAX],
+            position=(position or 0) + 1,
+            iri=iri,
+        )
+        self._comp_by_slug[slug] = new_id
         if iri is not None:
-            self._comp_by_iri[iri] = row.id
+            self._comp_by_iri[iri] = new_id
         self.added.competencies += 1
-        return row.id
+        return new_id
 
     def _add_module(self, activity: Activity, competency_id: int) -> int:
         taken = self._module_slugs.setdefault(competency_id, set())
         slug = _unique(slugify(_title(activity), "module"), taken)
         position = self._session.scalar(
-            select(func.coalesce(func.max(LearningModule.position), 0)).where(
-                LearningModule.competency_id == competency_id
+            select(func.coalesce(func.max(LearningModule.c.position), 0)).where(
+                LearningModule.c.competency_id == competency_id
             )
         )
-        row = LearningModule(
+        new_id = self._insert(
+            LearningModule,
             competency_id=competency_id,
             slug=slug,
             title=_title(activity),
             position=(position or 0) + 1,
             iri=activity.iri,
         )
-        self._session.add(row)
-        self._session.flush()
-        self._module_by_iri[activity.iri] = row.id
+        self._module_by_iri[activity.iri] = new_id
         self.added.modules += 1
-        return row.id
+        return new_id
 
     def _add_quiz(self, activity: Activity, module_id: int, pass_percent: int | None) -> QuizTarget:
         slug_of_module = self._session.scalar(
-            select(LearningModule.slug).where(LearningModule.id == module_id)
+            select(LearningModule.c.slug).where(LearningModule.c.id == module_id)
         )
         slug = _unique(f"{slug_of_module}-quiz", set(self._quiz_by_slug))
         percent = DEFAULT_PASS_PERCENT if pass_percent is None else pass_percent
-        row = Quiz(
+        new_id = self._insert(
+            Quiz,
             module_id=module_id,
             slug=slug,
             title=_title(activity),
@@ -231,9 +239,7 @@ class CatalogResolver:
             questions=None,
             iri=None if activity.iri in self._quiz_by_iri else activity.iri,
         )
-        self._session.add(row)
-        self._session.flush()
-        target = QuizTarget(row.id, module_id, percent)
+        target = QuizTarget(new_id, module_id, percent)
         self._quiz_by_slug[slug] = target
         self._quiz_of_module[module_id] = target
         self._quiz_by_iri[activity.iri] = target

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select
 
 from catalyst_cli.catalog import catalog_index
 from catalyst_cli.db.models import (
@@ -40,7 +39,7 @@ _KINDS = {
 
 
 def export_statements(
-    session: Session, *, as_of: datetime | None, iri_base: str | None
+    session: Connection, *, as_of: datetime | None, iri_base: str | None
 ) -> Iterator[dict[str, Any]]:
     """Every recorded event (at or before `as_of`, if given) as a statement, by learner, time.
 
@@ -69,7 +68,7 @@ _Activities = tuple[
 
 
 def _statements(
-    session: Session, as_of: datetime | None, iri_base: str | None, activities: _Activities
+    session: Connection, as_of: datetime | None, iri_base: str | None, activities: _Activities
 ) -> Iterator[dict[str, Any]]:
     modules, quizzes, competencies = activities
     identities = _first_identities(session)
@@ -98,14 +97,16 @@ def _statements(
         yield write_statement(event, iri_base=iri_base)
 
 
-def _activities(session: Session, iri_base: str | None) -> _Activities:
+def _activities(session: Connection, iri_base: str | None) -> _Activities:
     """Modules and quizzes (with their competency) and competencies, as statements name them."""
     index = catalog_index(session)
-    mod = LearningModule
+    mod = LearningModule.c
     iris = {
-        "competency": {i: iri for i, iri in session.execute(select(Competency.id, Competency.iri))},
+        "competency": {
+            i: iri for i, iri in session.execute(select(Competency.c.id, Competency.c.iri))
+        },
         "module": {i: iri for i, iri in session.execute(select(mod.id, mod.iri))},
-        "quiz": {i: iri for i, iri in session.execute(select(Quiz.id, Quiz.iri))},
+        "quiz": {i: iri for i, iri in session.execute(select(Quiz.c.id, Quiz.c.iri))},
     }
     competencies = {
         c.id: ExportedActivity(c.slug, c.title, iris["competency"][c.id])
@@ -131,13 +132,13 @@ def _activities(session: Session, iri_base: str | None) -> _Activities:
 
 
 def _check_iris(
-    session: Session,
+    session: Connection,
     modules: dict[int, tuple[ExportedActivity, ExportedActivity]],
     quizzes: dict[int, tuple[ExportedActivity, ExportedActivity]],
     competencies: dict[int, ExportedActivity],
 ) -> None:
     """Refuse an export that would name an item without an iri, when no base is given."""
-    ev, qa = LearningEvent, QuizAttempt
+    ev, qa = LearningEvent.c, QuizAttempt.c
     named: list[tuple[str, ExportedActivity]] = []
     for (module_id,) in session.execute(select(ev.module_id).distinct()):
         if module_id is not None:
@@ -157,14 +158,14 @@ def _check_iris(
             )
 
 
-def _first_identities(session: Session) -> dict[int, tuple[str]]:
+def _first_identities(session: Connection) -> dict[int, tuple[str]]:
     """Each learner's first stored identity (the lowest row id), for the statement's actor."""
     first = (
-        select(UserIdentity.user_id, func.min(UserIdentity.id).label("first"))
-        .group_by(UserIdentity.user_id)
+        select(UserIdentity.c.user_id, func.min(UserIdentity.c.id).label("first"))
+        .group_by(UserIdentity.c.user_id)
         .subquery()
     )
-    stmt = select(UserIdentity.user_id, UserIdentity.identity).join(
-        first, first.c.first == UserIdentity.id
+    stmt = select(UserIdentity.c.user_id, UserIdentity.c.identity).join(
+        first, first.c.first == UserIdentity.c.id
     )
     return {user_id: (identity,) for user_id, identity in session.execute(stmt)}

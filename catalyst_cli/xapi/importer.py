@@ -17,8 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Executable, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Executable, delete, select
 
 from catalyst_cli.db.models import LearningEvent, Quiz, QuizAttempt, UserIdentity, VoidedId
 from catalyst_cli.db.upsert import dialect_insert
@@ -127,7 +126,7 @@ class XapiImportFailed(InputError):
 
 
 def import_xapi(
-    session: Session, path: Path, *, options: XapiOptions, now: datetime
+    session: Connection, path: Path, *, options: XapiOptions, now: datetime
 ) -> XapiSummary:
     """Import every statement of `path`; under `strict`, raise XapiImportFailed on any skip.
 
@@ -161,7 +160,7 @@ class _Void:
 class _Import:
     """One import's state: resolvers, the recorder, the counts, the voidings to apply."""
 
-    def __init__(self, session: Session, source: str, options: XapiOptions, now: datetime):
+    def __init__(self, session: Connection, source: str, options: XapiOptions, now: datetime):
         self.session = session
         self.options = options
         self.now = now
@@ -373,7 +372,9 @@ class _Import:
             _chunked(
                 self.session,
                 targets,
-                lambda chunk: select(VoidedId.external_id).where(VoidedId.external_id.in_(chunk)),
+                lambda chunk: select(VoidedId.c.external_id).where(
+                    VoidedId.c.external_id.in_(chunk)
+                ),
             )
         )
         firsts: dict[str, _Void] = {}
@@ -391,24 +392,24 @@ class _Import:
         found_events = _chunked(
             self.session,
             targets,
-            lambda chunk: select(ev.external_id, ev.user_id, ev.module_id).where(
-                ev.external_id.in_(chunk)
+            lambda chunk: select(ev.c.external_id, ev.c.user_id, ev.c.module_id).where(
+                ev.c.external_id.in_(chunk)
             ),
         )
         found_attempts = _chunked(
             self.session,
             targets,
             lambda chunk: (
-                select(qa.external_id, qa.user_id, Quiz.module_id)
-                .join(Quiz, Quiz.id == qa.quiz_id)
-                .where(qa.external_id.in_(chunk))
+                select(qa.c.external_id, qa.c.user_id, Quiz.c.module_id)
+                .join(Quiz, Quiz.c.id == qa.c.quiz_id)
+                .where(qa.c.external_id.in_(chunk))
             ),
         )
         found = {row[0]: row for row in [*found_events, *found_attempts]}
         for i in range(0, len(targets), _IN_CHUNK):
             chunk = targets[i : i + _IN_CHUNK]
-            self.session.execute(delete(ev).where(ev.external_id.in_(chunk)))
-            self.session.execute(delete(qa).where(qa.external_id.in_(chunk)))
+            self.session.execute(delete(ev).where(ev.c.external_id.in_(chunk)))
+            self.session.execute(delete(qa).where(qa.c.external_id.in_(chunk)))
         rederive(self.session, [(u, m) for _, u, m in found.values() if m is not None])
         claimed: set[str] = set()
         for v in self.voids:
@@ -420,7 +421,7 @@ class _Import:
 
 
 def _chunked(
-    session: Session, keys: list[str], query: Callable[[list[str]], Executable]
+    session: Connection, keys: list[str], query: Callable[[list[str]], Executable]
 ) -> list[Any]:
     """Rows of `query(chunk)` over `keys` in chunks; a one-column row as its value."""
     rows: list[Any] = []

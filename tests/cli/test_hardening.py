@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
 from typer.testing import Result
 
 from catalyst_cli.db.engine import make_engine
@@ -85,12 +85,14 @@ def test_rows_stored_outside_the_range_are_read_without_overflow(
 ) -> None:
     """Rows stored by an earlier catalyst at year 1 and 9999 read as the range's edges."""
     engine = make_engine(normalize_url(db_url))
-    with Session(engine) as session, session.begin():
-        bob = session.query(User).filter_by(email="bob@example.com").one()
-        intro = session.query(LearningModule).filter_by(slug="intro").first()
+    with engine.begin() as session:
+        bob = session.execute(select(User.c.id).where(User.c.email == "bob@example.com")).one()
+        intro = session.execute(
+            select(LearningModule.c.id).where(LearningModule.c.slug == "intro")
+        ).first()
         assert intro is not None
-        session.add(
-            LearningProgress(
+        session.execute(
+            insert(LearningProgress).values(
                 user_id=bob.id,
                 module_id=intro.id,
                 status="completed",
@@ -453,8 +455,8 @@ def test_stored_attempts_read_back_alike(seeded: Runner, db_url: str) -> None:
         == 0
     )
     engine = make_engine(normalize_url(db_url))
-    with Session(engine) as session:
-        assert session.query(QuizAttempt.total_questions).scalar() == top
+    with engine.connect() as session:
+        assert session.scalar(select(QuizAttempt.c.total_questions)) == top
     engine.dispose()
 
 

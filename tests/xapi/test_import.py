@@ -134,7 +134,7 @@ def test_potsie_figures_match_an_independent_reading(db_url: str, tmp_path: Path
     assert summary.recorded == Counter({EventKind.start: 961, EventKind.complete: 12})
     assert count(db_url, select(func.count()).select_from(User)) == len(actors) == 36
     assert count(db_url, select(func.count()).select_from(LearningModule)) == len(objects)
-    done = select(func.count()).where(LearningProgress.status == "completed")
+    done = select(func.count()).where(LearningProgress.c.status == "completed")
     assert count(db_url, done) == len(completed)
 
 
@@ -149,8 +149,8 @@ def test_cmi5_figures_match_an_independent_reading(db_url: str, tmp_path: Path) 
     verdicts = Counter("passed" if v else "failed" for v in first.values())
     summary, refused = import_corpus(db_url, "cmi5-spec-samples", tmp_path)
     assert len(refused) == 1
-    passed = select(func.count()).where(QuizAttempt.passed.is_(True))
-    failed = select(func.count()).where(QuizAttempt.passed.is_(False))
+    passed = select(func.count()).where(QuizAttempt.c.passed.is_(True))
+    failed = select(func.count()).where(QuizAttempt.c.passed.is_(False))
     assert (count(db_url, passed), count(db_url, failed)) == (
         verdicts["passed"],
         verdicts["failed"],
@@ -195,13 +195,13 @@ def test_cmi5_failed_then_passed_ends_completed_with_both_attempts(db_url: str) 
         xapi_import(db_url, path)
     with unit_of_work(db_url, write=False) as session:
         attempts = session.execute(
-            select(QuizAttempt.score, QuizAttempt.total_questions, QuizAttempt.passed).order_by(
-                QuizAttempt.created_at
-            )
+            select(
+                QuizAttempt.c.score, QuizAttempt.c.total_questions, QuizAttempt.c.passed
+            ).order_by(QuizAttempt.c.created_at)
         ).all()
         assert [tuple(a) for a in attempts] == [(82, 100, False), (91, 100, True)]
-        assert session.scalar(select(Quiz.pass_percent)) == 86
-        (status,) = session.scalars(select(LearningProgress.status)).all()
+        assert session.scalar(select(Quiz.c.pass_percent)) == 86
+        (status,) = session.scalars(select(LearningProgress.c.status)).all()
         assert status == "completed"
 
 
@@ -308,9 +308,9 @@ def test_scores_without_a_score_keep_the_verdict(db_url: str, tmp_path: Path) ->
     xapi_import(db_url, path)
     with unit_of_work(db_url, write=False) as session:
         rows = session.execute(
-            select(QuizAttempt.score, QuizAttempt.total_questions, QuizAttempt.passed).order_by(
-                QuizAttempt.created_at
-            )
+            select(
+                QuizAttempt.c.score, QuizAttempt.c.total_questions, QuizAttempt.c.passed
+            ).order_by(QuizAttempt.c.created_at)
         ).all()
     assert [tuple(r) for r in rows] == [(0, 1, False), (1, 1, True)]
 
