@@ -13,7 +13,8 @@ moment hits both alike:
 
 For the writes `start`, `complete`, `quiz submit`, `enrol` and the reads `stats`, `streak`, it
 prints the median wall time and the median CPU time (user + system) of each side and their
-ratios, beside `python -c pass` and `python -c "import typer"` for scale. Exits non-zero when
+ratios, beside `python -c pass`, `python -c "import typer"` and the floor of any command built on
+SQLAlchemy (importing Typer, SQLAlchemy and its SQLite dialect with the GC off) for scale. Exits non-zero when
 a wall ratio is above --target. Bytecode is written before timing (an installed package has
 it), whatever PYTHONDONTWRITEBYTECODE says.
 """
@@ -118,6 +119,11 @@ def main() -> None:
         scale = {
             'python -c "pass"': [sys.executable, "-c", "pass"],
             'python -c "import typer"': [sys.executable, "-c", "import typer"],
+            "typer + sqlalchemy, GC off": [
+                sys.executable,
+                "-c",
+                "import gc; gc.disable(); import typer, sqlalchemy, sqlalchemy.dialects.sqlite",
+            ],
         }
         for catalyst_argv, base_argv in table.values():  # warm up: bytecode, page cache
             timed(catalyst_argv, env)

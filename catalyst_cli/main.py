@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
+from types import ModuleType
 from typing import Annotated, Any
 
 import typer
@@ -155,23 +156,12 @@ class CatalystGroup(TyperGroup):
         return status
 
 
-app = typer.Typer(
-    cls=CatalystGroup,
-    name="catalyst",
-    help="Track learners' progress through modules and quizzes, on SQLite or PostgreSQL.",
-    pretty_exceptions_enable=False,
-    epilog="Example: catalyst demo",
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"catalyst {__version__}")
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     db_url: Annotated[
@@ -192,16 +182,63 @@ def root(
     ctx.obj = resolve_settings(db_flag=db_url)
 
 
-for group in (db, catalog, users, quiz):
-    app.add_typer(group.app)
-for commands in (progress, views, demo, report, transfer, seed):
-    app.add_typer(commands.app)
+COMMANDS = (db, catalog, users, quiz, progress, views, demo, report, transfer, seed)
+"""The modules of commands, in the order `catalyst --help` lists them."""
+
+
+def _names(commands: ModuleType) -> set[str]:
+    """What a module adds: its group's name (`users`), or its commands' (`start`, ...)."""
+    sub = commands.app
+    if sub.info.name:
+        return {sub.info.name}
+    return {info.name for info in sub.registered_commands if info.name}
+
+
+def build_app(command: str | None = None) -> typer.Typer:
+    """The root command, with only the module that holds `command` when one is named.
+
+    Typer turns every registered command into a Click command before it parses anything (50 ms
+    for all of catalyst's): a scripted `catalyst start` builds only `start` and its siblings.
+    An unknown or missing name builds them all, so help and usage errors list every command.
+    """
+    root_app = typer.Typer(
+        cls=CatalystGroup,
+        name="catalyst",
+        help="Track learners' progress through modules and quizzes, on SQLite or PostgreSQL.",
+        pretty_exceptions_enable=False,
+        epilog="Example: catalyst demo",
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    root_app.callback()(root)
+    chosen = [m for m in COMMANDS if command in _names(m)] or COMMANDS
+    for commands in chosen:
+        root_app.add_typer(commands.app)
+    return root_app
+
+
+def command_name(argv: Sequence[str]) -> str | None:
+    """The command an argument list names after the root's options; None if unclear."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--db":
+            i += 2
+        elif arg.startswith("--db="):
+            i += 1
+        elif arg.startswith("-"):
+            return None  # --help, --version, or a mistake: the whole command tree answers
+        else:
+            return arg
+    return None
+
+
+app = build_app()
 
 
 def main() -> None:
     """Console-script entry point; a closed stdout pipe ends it as SIGPIPE ends `cat`."""
     try:
-        app()
+        build_app(command_name(sys.argv[1:]))()
     except SystemExit as exc:
         if exc.code == PIPE_STATUS:
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)

@@ -172,3 +172,36 @@ def test_the_console_script_runs_a_command_with_the_collector_back_on(tmp_path: 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "collector off before: True" in out.stderr, out.stderr
     assert "collector on inside: True" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["start", "x"], "start"),
+        (["--db", "f.db", "users", "add"], "users"),
+        (["--db=f.db", "stats"], "stats"),
+        (["--help"], None),
+        (["--version"], None),
+        ([], None),
+        (["--db"], None),
+    ],
+)
+def test_the_command_is_found_after_the_root_options(argv: list[str], name: str | None) -> None:
+    from catalyst_cli.main import command_name
+
+    assert command_name(argv) == name
+
+
+def test_a_named_command_builds_only_its_module_and_an_unknown_one_builds_all() -> None:
+    from catalyst_cli.main import build_app
+
+    everything = set(get_command(build_app()).commands)  # type: ignore[attr-defined]
+    assert {"start", "complete", "users", "report", "import"} <= everything
+    assert set(get_command(build_app("start")).commands) == {  # type: ignore[attr-defined]
+        "start",
+        "complete",
+        "enrol",
+        "withdraw",
+    }
+    assert set(get_command(build_app("users")).commands) == {"users"}  # type: ignore[attr-defined]
+    assert set(get_command(build_app("nonsense")).commands) == everything  # type: ignore[attr-defined]
