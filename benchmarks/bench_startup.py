@@ -13,10 +13,10 @@ moment hits both alike:
 
 For the writes `start`, `complete`, `quiz submit`, `enrol` and the reads `stats`, `streak`, it
 prints the median wall time and the median CPU time (user + system) of each side and their
-ratios, beside `python -c pass`, `python -c "import typer"` and the floor of any command built on
-SQLAlchemy (importing Typer, SQLAlchemy and its SQLite dialect with the GC off) for scale. Exits non-zero when
-a wall ratio is above --target. Bytecode is written before timing (an installed package has
-it), whatever PYTHONDONTWRITEBYTECODE says.
+ratios, beside `python -c pass`, `python -c "import typer"` and the floor of any command built
+on SQLAlchemy (Typer, SQLAlchemy and its SQLite dialect imported with the GC off), for scale.
+Exits non-zero when a wall ratio is above --target. Bytecode is written before timing (an
+installed package has it), whatever PYTHONDONTWRITEBYTECODE says.
 """
 
 from __future__ import annotations
