@@ -43,7 +43,7 @@ from catalyst_cli.readers import (
     read_rows,
 )
 from catalyst_cli.record import iter_record
-from catalyst_cli.recorder import BATCH_EVENTS, Recorder, Tally
+from catalyst_cli.recorder import BATCH_EVENTS, Recorder, Tally, bulk_gc
 from catalyst_cli.timeutil import format_duration, parse_duration, parse_time, to_utc
 from catalyst_cli.users import Learner, normalize_email
 
@@ -368,7 +368,8 @@ def import_events(
     savepoint = session.begin_nested() if dry_run else None
     try:
         before = count_learners(session)
-        rows, tally = _import_rows(session, source, fmt, create_users, now, on_progress)
+        with bulk_gc():
+            rows, tally = _import_rows(session, source, fmt, create_users, now, on_progress)
         new_learners = count_learners(session) - before
     finally:
         if savepoint is not None:
