@@ -28,7 +28,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, delete, func, literal_column, or_, select, tuple_, union_all
+from sqlalchemy import (
+    ARRAY,
+    Select,
+    Table,
+    Text,
+    case,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from catalyst_cli.db.bulk import executemany
@@ -384,15 +399,30 @@ def rederive(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
         )
 
 
+def _by_keys(session: Session, query: Select[Any], key: Any, keys: Sequence[str]) -> Select[Any]:
+    """`query`'s rows whose unique `key` column is one of `keys`: one index lookup per key.
+
+    On PostgreSQL an `IN (...)` of hundreds of keys is planned as a scan of the whole table
+    once it holds a few hundred thousand rows (the cost model prices each index probe as a
+    random read): a bulk import's lookups then grow with the table. A lateral join, one row
+    at most per key, is always a lookup in the key's unique index. SQLite looks `IN` up in
+    the index anyway.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return query.where(key.in_(keys))
+    wanted = (
+        func.unnest(literal(list(keys), ARRAY(Text))).table_valued("key").render_derived("wanted")
+    )
+    found = query.where(key == wanted.c.key).limit(1).lateral("found")
+    return select(*found.c).select_from(wanted).join(found, true())
+
+
 def _voided(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(keys), _IN_CHUNK):
+        query = select(VoidedId.external_id)
         found.update(
-            session.scalars(
-                select(VoidedId.external_id).where(
-                    VoidedId.external_id.in_(keys[i : i + _IN_CHUNK])
-                )
-            )
+            session.scalars(_by_keys(session, query, VoidedId.external_id, keys[i : i + _IN_CHUNK]))
         )
     return found
 
@@ -428,18 +458,17 @@ def recorded_events(session: Session, keys: Sequence[str]) -> dict[str, tuple[Ev
     ordered = sorted(set(keys))
     for i in range(0, len(ordered), _IN_CHUNK):
         chunk = ordered[i : i + _IN_CHUNK]
-        for row in session.execute(
-            select(
-                ev.id,
-                ev.external_id,
-                ev.kind,
-                ev.user_id,
-                ev.occurred_at,
-                ev.module_id,
-                ev.competency_id,
-                ev.duration_us,
-            ).where(ev.external_id.in_(chunk))
-        ):
+        events = select(
+            ev.id,
+            ev.external_id,
+            ev.kind,
+            ev.user_id,
+            ev.occurred_at,
+            ev.module_id,
+            ev.competency_id,
+            ev.duration_us,
+        )
+        for row in session.execute(_by_keys(session, events, ev.external_id, chunk)):
             row_id, key, kind, user_id, at, module_id, competency_id, duration = row
             found[key] = (
                 Event(
@@ -453,23 +482,20 @@ def recorded_events(session: Session, keys: Sequence[str]) -> dict[str, tuple[Ev
                 ),
                 row_id,
             )
-        for attempt in session.execute(
-            select(
-                qa.id,
-                qa.external_id,
-                qa.user_id,
-                qa.created_at,
-                q.c.module_id,
-                qa.quiz_id,
-                qa.score,
-                qa.total_questions,
-                qa.passed,
-                qa.answers,
-                qa.duration_us,
-            )
-            .join(q, q.c.id == qa.quiz_id)
-            .where(qa.external_id.in_(chunk))
-        ):
+        attempts = select(
+            qa.id,
+            qa.external_id,
+            qa.user_id,
+            qa.created_at,
+            q.c.module_id,
+            qa.quiz_id,
+            qa.score,
+            qa.total_questions,
+            qa.passed,
+            qa.answers,
+            qa.duration_us,
+        ).join(q, q.c.id == qa.quiz_id)
+        for attempt in session.execute(_by_keys(session, attempts, qa.external_id, chunk)):
             row_id, key, user_id, at, module_id, quiz_id = tuple(attempt)[:6]
             score, total, passed, answers, duration = tuple(attempt)[6:]
             found[key] = (
