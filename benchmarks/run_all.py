@@ -3,7 +3,8 @@
     python benchmarks/run_all.py [--runs 1] [--big]
 
 Runs, each in its own process, with the interpreter running this script:
-  bench_import.py --runs RUNS                      import, 10,000 x 50 seeded export
+  bench_import.py --runs RUNS                      import, 10,000 x 50 seeded export, SQLite
+                                                   and PostgreSQL
   bench_report.py --users 10000 --runs RUNS        report, SQLite and PostgreSQL
   bench_report.py --users 1000 --runs 1            peak memory at 1,000 learners
   bench_report.py --users 50000 --runs 1           with --big: peak memory at 50,000

@@ -67,7 +67,7 @@ def check_text(name: str, value: str, max_len: int) -> str:
         raise InputError(f"{name} is too long ({len(value):,} characters; at most {max_len:,})")
     if "\x00" in value:
         raise InputError(f"invalid {name} {preview(value)}: it contains a NUL character")
-    if any(ord(c) in _SURROGATES for c in value):
+    if not value.isascii() and any(ord(c) in _SURROGATES for c in value):
         raise InputError(f"invalid {name} {preview(value)}: it is not valid Unicode text")
     return value
 

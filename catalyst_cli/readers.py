@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, NamedTuple
 from catalyst_cli.errors import InputError, NotFoundError
 
 MAX_LISTED_ERRORS = 50
+_CHUNK_BYTES = 1 << 16  # lines are read and decoded about this many bytes at a time
 
 
 class FileFormat(enum.StrEnum):
@@ -157,27 +158,46 @@ def file_format(path: str, given: FileFormat | None) -> FileFormat:
 
 @dataclass
 class Lines:
-    """The physical lines of a byte stream as text, with UTF-8 errors and bytes read noted."""
+    """The physical lines of a byte stream as text, with UTF-8 errors and bytes read noted.
+
+    Read in chunks of whole lines: `bytes_read` runs up to one chunk ahead of the lines taken.
+    """
 
     stream: BinaryIO
     bytes_read: int = 0
     bad: dict[int, str] | None = None
 
     def __iter__(self) -> Iterator[str]:
-        for number, raw in enumerate(self.stream, 1):
-            self.bytes_read += len(raw)
+        number = 0
+        while raw := self.stream.readlines(_CHUNK_BYTES):
+            chunk = b"".join(raw)
+            self.bytes_read += len(chunk)
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                if self.bad is None:
-                    self.bad = {}
-                self.bad[number] = (
-                    f"invalid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
-                )
-                text = raw.decode("utf-8", "replace")
-            if number == 1:
-                text = text.removeprefix("\ufeff")
-            yield text
+                # One decode per chunk of whole lines; "\n" (0x0a) is never inside a UTF-8
+                # sequence, so splitting the text splits it as the bytes were split.
+                parts = chunk.decode("utf-8").split("\n")
+            except UnicodeDecodeError:
+                texts = [self._decode(number + i, line) for i, line in enumerate(raw, 1)]
+            else:
+                last = parts.pop()  # "" after a final newline, else the file's unended line
+                texts = [part + "\n" for part in parts]
+                if last:
+                    texts.append(last)
+            if number == 0:
+                texts[0] = texts[0].removeprefix("\ufeff")
+            number += len(raw)
+            yield from texts
+
+    def _decode(self, number: int, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if self.bad is None:
+                self.bad = {}
+            self.bad[number] = (
+                f"invalid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+            )
+            return raw.decode("utf-8", "replace")
 
     def bad_in(self, first: int, last: int) -> RowError | None:
         """The UTF-8 error of a line in first..last, if there is one."""

@@ -42,7 +42,7 @@ from catalyst_cli.readers import (
     read_rows,
 )
 from catalyst_cli.record import iter_record
-from catalyst_cli.recorder import BATCH_EVENTS, Recorder, Tally
+from catalyst_cli.recorder import BATCH_EVENTS, Recorder, Tally, bulk_gc
 from catalyst_cli.timeutil import format_duration, parse_duration, parse_time, to_utc
 from catalyst_cli.users import Learner, normalize_email
 
@@ -215,7 +215,8 @@ class _Resolver:
         external_id = check_key(key) if isinstance(key, str) else None
         spent = _duration(duration)
         if kind is EventKind.quiz:
-            _none(kind, module=module, competency=competency)
+            if module is not None or competency is not None:
+                _none(kind, module=module, competency=competency)
             if not isinstance(quiz, str):
                 raise InputError("missing quiz")
             ref = self._index.quiz(quiz)
@@ -231,15 +232,18 @@ class _Resolver:
                 duration_us=spent,
                 line=row.line,
             )
-        _none(kind, quiz=quiz, score=score, total=total)
+        if quiz is not None or score is not None or total is not None:
+            _none(kind, quiz=quiz, score=score, total=total)
         if kind in COMPETENCY_KINDS:
-            _none(kind, module=module, duration=duration)
+            if module is not None or duration is not None:
+                _none(kind, module=module, duration=duration)
             if not isinstance(competency, str):
                 raise InputError(f"an {kind} row needs a competency")
             competency_id: int | None = self._index.competency(competency).id
             module_id = None
         else:
-            _none(kind, competency=competency)
+            if competency is not None:
+                _none(kind, competency=competency)
             if not isinstance(module, str):
                 raise InputError("missing module")
             competency_id, module_id = None, self._module(module).id
@@ -284,9 +288,8 @@ def _is_email(value: str) -> bool:
 
 
 def _event(value: Cell) -> EventKind:
-    names = ", ".join(_EVENTS)
     if not isinstance(value, str):
-        raise InputError(f"missing event: use {names}")
+        raise InputError(f"missing event: use {', '.join(_EVENTS)}")
     kind = _EVENTS.get(value) or _EVENTS.get(value.lower())
     if kind is None:
         raise unknown("event", value, _EVENTS)
@@ -367,7 +370,8 @@ def import_events(
     savepoint = session.begin_nested() if dry_run else None
     try:
         before = count_learners(session)
-        rows, tally = _import_rows(session, source, fmt, create_users, now, on_progress)
+        with bulk_gc():
+            rows, tally = _import_rows(session, source, fmt, create_users, now, on_progress)
         new_learners = count_learners(session) - before
     finally:
         if savepoint is not None:
