@@ -195,3 +195,22 @@ def test_enrolments_are_events_of_the_same_record(session: Connection) -> None:
         T0,
         T0 + DAY,
     )
+
+
+def test_the_timestamp_column_stores_the_instant_of_any_zone_and_refuses_naive_times(
+    session: Connection,
+) -> None:
+    """The UTC type's one-call binds, on both backends: an instant in any zone, never naive."""
+    from datetime import timedelta, timezone
+
+    from sqlalchemy.exc import StatementError
+
+    paris = datetime(2026, 3, 29, 3, 30, tzinfo=timezone(timedelta(hours=2)))
+    session.execute(insert(VoidedId).values(external_id="z", voided_by=None, voided_at=paris))
+    stored = session.scalar(select(VoidedId.c.voided_at).where(VoidedId.c.external_id == "z"))
+    assert stored == paris and stored is not None and stored.tzinfo is UTC
+    assert stored.isoformat() == "2026-03-29T01:30:00+00:00"
+    with pytest.raises(StatementError, match="naive datetime"):
+        session.execute(
+            insert(VoidedId).values(external_id="n", voided_at=datetime(2026, 1, 1, 12))
+        )

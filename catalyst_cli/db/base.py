@@ -71,6 +71,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             # One C-level call per value instead of this type's step and then SQLAlchemy's
             # formatting of SQLite's DATETIME text: the same text, a bulk import's hot spot.
             return _to_sqlite_text
+        if dialect.name == "postgresql":
+            return _to_timestamptz  # one call per value, not TypeDecorator's two
         return super().bind_processor(dialect)
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
@@ -87,9 +89,20 @@ def _to_sqlite_text(value: datetime | None) -> str | None:
     """SQLAlchemy's SQLite DATETIME text (`YYYY-MM-DD HH:MM:SS.ffffff`) of the UTC instant."""
     if value is None:
         return None
+    if value.tzinfo is not UTC:  # the recorder's times are UTC already: no conversion
+        value = _aware(value).astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # less its "+00:00"
+
+
+def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware")
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # less its "+00:00"
+    return value
+
+
+def _to_timestamptz(value: datetime | None) -> datetime | None:
+    """An aware value as it is: `timestamptz` stores the instant, whatever its zone."""
+    return None if value is None else value if value.tzinfo is UTC else _aware(value)
 
 
 def _from_sqlite_text(value: str | datetime | None) -> datetime | None:
