@@ -38,7 +38,7 @@ from catalyst_cli.catalog import (
 from catalyst_cli.errors import InputError
 from catalyst_cli.events import Event, EventKind
 from catalyst_cli.progress import Submission, grade_attempt
-from catalyst_cli.recorder import Recorder, Tally
+from catalyst_cli.recorder import Recorder, Tally, bulk_gc
 from catalyst_cli.transfer import count_learners, describe_changes, ensure_learners, find_learners
 from catalyst_cli.users import Learner
 
@@ -395,13 +395,14 @@ def seed(
     course = Course.of(catalog_index(session), catalog)
     recorder = Recorder(session)
     events = 0
-    for number, (email, _, _) in enumerate(people, 1):
-        for ev in learner_events(plan, number, learners[email], course, as_of):
-            events += 1
-            recorder.add(ev)
-        if on_progress is not None and (number % 100 == 0 or number == len(people)):
-            on_progress(events, number)
-    tally = recorder.flush()
+    with bulk_gc():
+        for number, (email, _, _) in enumerate(people, 1):
+            for ev in learner_events(plan, number, learners[email], course, as_of):
+                events += 1
+                recorder.add(ev)
+            if on_progress is not None and (number % 100 == 0 or number == len(people)):
+                on_progress(events, number)
+        tally = recorder.flush()
     if tally.conflicts:
         raise InputError(
             f"cannot seed: {len(tally.conflicts)} generated ids are already recorded "

@@ -26,7 +26,7 @@ from catalyst_cli.events import Event, EventKind
 from catalyst_cli.identities import learners_by_identity, normalize_identity
 from catalyst_cli.limits import storable_text
 from catalyst_cli.readers import failure_message
-from catalyst_cli.recorder import BATCH_EVENTS, Recorder, rederive
+from catalyst_cli.recorder import BATCH_EVENTS, Recorder, bulk_gc, rederive
 from catalyst_cli.rules import passes
 from catalyst_cli.transfer import count_learners, ensure_learners, find_learners
 from catalyst_cli.xapi import records
@@ -137,8 +137,9 @@ def import_xapi(
     try:
         before = count_learners(session)
         run = _Import(session, str(path), options, now)
-        run.statements(interpret_all(read_statements(path), options.profile))
-        run.apply_voids()
+        with bulk_gc():
+            run.statements(interpret_all(read_statements(path), options.profile))
+            run.apply_voids()
         if run.error_count:
             raise XapiImportFailed(str(path), run.errors, run.error_count)
         run.summary.new_learners = count_learners(session) - before
