@@ -203,12 +203,14 @@ class SeriesBuilder:
         n = len(periods)
         as_of = learner.as_of
         completions = {
-            p.module_id: p.completed_at
-            for p in learner.progress
-            if p.completed_at is not None and p.completed_at <= as_of
+            module_id: completed_at
+            for _, module_id, _, completed_at in learner.progress
+            if completed_at is not None and completed_at <= as_of
         }
         enrols = [
-            (e.kind, e.competency_id, e.at) for e in learner.events if e.kind in (ENROL, WITHDRAW)
+            (kind, competency_id, at)
+            for _, kind, _, competency_id, at, _ in learner.events
+            if kind in (ENROL, WITHDRAW)
         ]
         changes = {periods.at(t) for t in completions.values()}
         changes.update(periods.at(at) for _, _, at in enrols)
@@ -238,12 +240,13 @@ class SeriesBuilder:
         in_scope_modules = None if self.competency is None else {m.id for m in self.scope_modules}
         quiz_module = self._quiz_module
         moments = [
-            (e.at, e.module_id, e.duration_us)
-            for e in learner.events
-            if e.kind in ("start", "complete")
+            (at, module_id, duration_us)
+            for _, kind, module_id, _, at, duration_us in learner.events
+            if kind in ("start", "complete")
         ]
         moments.extend(
-            (a.created_at, quiz_module[a.quiz_id], a.duration_us) for a in learner.attempts
+            (at, quiz_module[quiz_id], duration_us)
+            for _, quiz_id, at, _, _, _, duration_us in learner.attempts
         )
         for at, module_id, duration in moments:
             if at < self.first_instant or (

@@ -129,25 +129,25 @@ def _module_facts(activity: LearnerActivity, index: CatalogIndex) -> dict[int, _
     """The learner's facts on each module they have any record of."""
     as_of = activity.as_of
     quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
-    started = {p.module_id for p in activity.progress}
+    started = {p[1] for p in activity.progress}
     completed = {
-        p.module_id
-        for p in activity.progress
-        if p.completed_at is not None and p.completed_at <= as_of
+        module_id
+        for _, module_id, _, completed_at in activity.progress
+        if completed_at is not None and completed_at <= as_of
     }
     attempts: Counter[int] = Counter()
     passed: Counter[int] = Counter()
     best: dict[int, int] = {}
     spans: dict[int, list[Span]] = {}
-    for a in activity.attempts:
-        m = quiz_module[a.quiz_id]
+    for _, quiz_id, at, ok, score, total, duration_us in activity.attempts:
+        m = quiz_module[quiz_id]
         attempts[m] += 1
-        passed[m] += a.passed
-        best[m] = max(best.get(m, 0), percent_half_up(a.score, a.total))
-        spans.setdefault(m, []).append(event_span(a.created_at, a.duration_us))
-    for e in activity.events:
-        if e.kind in ("start", "complete") and e.module_id is not None:
-            spans.setdefault(e.module_id, []).append(event_span(e.at, e.duration_us))
+        passed[m] += ok
+        best[m] = max(best.get(m, 0), percent_half_up(score, total))
+        spans.setdefault(m, []).append(event_span(at, duration_us))
+    for _, kind, module_id, _, at, duration_us in activity.events:
+        if kind in ("start", "complete") and module_id is not None:
+            spans.setdefault(module_id, []).append(event_span(at, duration_us))
     return {
         m: _ModuleFacts(
             m in started,
@@ -288,7 +288,9 @@ def group_summary(
             continue
         stats = learner_stats(learner, index, competency, idle)
         scores = [
-            percent_half_up(a.score, a.total) for a in learner.attempts if a.quiz_id in quiz_scope
+            percent_half_up(score, total)
+            for _, quiz_id, _, _, score, total, _ in learner.attempts
+            if quiz_id in quiz_scope
         ]
         for name in groups:
             tallies.setdefault(name, Tally()).add(
