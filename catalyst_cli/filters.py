@@ -65,10 +65,9 @@ def is_inactive(activity: LearnerActivity, days: int) -> bool:
 def last_events(activity: LearnerActivity, index: CatalogIndex) -> dict[int, datetime]:
     """The time of the last event (start, completion or attempt) on each module."""
     last: dict[int, datetime] = {}
-    for _, kind, module_id, _, at, _ in activity.events:
-        if kind in ("start", "complete") and module_id is not None:
-            if module_id not in last or at > last[module_id]:
-                last[module_id] = at
+    for _, module_id, at, _ in activity.module_events:
+        if module_id not in last or at > last[module_id]:
+            last[module_id] = at
     by_id = {q.id: q.module.id for q in index.quizzes.values()}
     for _, quiz_id, at, _, _, _, _ in activity.attempts:
         m = by_id[quiz_id]

@@ -18,7 +18,7 @@ joined as everywhere (`--idle`), added up.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef
 from catalyst_cli.db.models import LearningEvent, QuizAttempt
-from catalyst_cli.enrolment import ENROL, WITHDRAW, enrolments
+from catalyst_cli.enrolment import enrolments
 from catalyst_cli.errors import InputError
 from catalyst_cli.formats import Period
 from catalyst_cli.rules import DEFAULT_IDLE, percent_half_up, time_spent
-from catalyst_cli.stats import LearnerActivity, event_span
+from catalyst_cli.stats import LearnerActivity, Moment, event_spans
 from catalyst_cli.summaries import mean_half_up
 
 Row = dict[str, Any]
@@ -180,7 +180,7 @@ class SeriesBuilder:
         self._modules_of: dict[Ids, tuple[int, ...]] = {}
         self._quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
 
-    def _catalogue(self, enrols: list[tuple[str, int | None, datetime]], at: datetime) -> Ids:
+    def _catalogue(self, enrols: Sequence[tuple[str, int | None, datetime]], at: datetime) -> Ids:
         """The learner's catalogue as of `at`, from their enrol and withdraw events."""
         if not enrols and not self.closures:
             return self.all_competencies
@@ -208,9 +208,7 @@ class SeriesBuilder:
             if completed_at is not None and completed_at <= as_of
         }
         enrols = [
-            (kind, competency_id, at)
-            for _, kind, _, competency_id, at, _ in learner.events
-            if kind in (ENROL, WITHDRAW)
+            (kind, competency_id, at) for _, kind, competency_id, at in learner.enrolment_events
         ]
         changes = {periods.at(t) for t in completions.values()}
         changes.update(periods.at(at) for _, _, at in enrols)
@@ -236,13 +234,11 @@ class SeriesBuilder:
         for held in {periods.holding(d) for d in learner.activity_days()}:
             if held is not None and scoped[bisect_right(starts, held) - 1]:
                 sums.active[held] += 1
-        spans: dict[int, list[tuple[datetime, datetime]]] = {}
+        held_moments: dict[int, list[Moment]] = {}
         in_scope_modules = None if self.competency is None else {m.id for m in self.scope_modules}
         quiz_module = self._quiz_module
         moments = [
-            (at, module_id, duration_us)
-            for _, kind, module_id, _, at, duration_us in learner.events
-            if kind in ("start", "complete")
+            (at, module_id, duration_us) for _, module_id, at, duration_us in learner.module_events
         ]
         moments.extend(
             (at, quiz_module[quiz_id], duration_us)
@@ -255,9 +251,9 @@ class SeriesBuilder:
                 continue
             k = periods.at(at)
             if k < n and scoped[bisect_right(starts, k) - 1]:
-                spans.setdefault(k, []).append(event_span(at, duration))
-        for k, held_spans in spans.items():
-            sums.spent[k] += time_spent(held_spans, self.idle)
+                held_moments.setdefault(k, []).append((at, duration))
+        for k, in_period in held_moments.items():
+            sums.spent[k] += time_spent(event_spans(in_period), self.idle)
 
     def rows(self) -> Iterator[Row]:
         """One row per period, in order."""

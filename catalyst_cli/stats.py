@@ -1,24 +1,25 @@
 """The read path: what each learner had done by a moment, and the figures derived from it.
 
-Four set-based queries, whatever the number of learners: the learners, their progress rows
-(the derived state), their recorded events and their quiz attempts, each streamed in email
-order and merged here. `stats`, `streak`,
-`modules` and `report` all derive their figures from the same `LearnerActivity` by the pure
-functions below, so the rules are written once.
+Set-based queries, whatever the number of learners: the learners, their progress rows (the
+derived state), their module events (starts, revisits, completions), their enrolment events
+(when there are any) and their quiz attempts, each streamed in email order and merged here. `stats`,
+`streak`, `modules` and `report` all derive their figures from the same `LearnerActivity` by the
+pure functions below, so the rules are written once.
 
 A report reads every event of every learner, so this path is written for that: the rows are
-the driver's own (typed as the tuples below and read by unpacking; a NamedTuple per row cost
-more than reading it), grouped per learner with itertools.groupby, and each learner's activity
-days and streak are derived once, whoever asks.
+the driver's own (typed as the tuples below and read by unpacking or by position: a
+NamedTuple per row cost more than reading the row), grouped per learner with
+itertools.groupby; each learner's spans, activity days and streak are derived once, whoever
+asks, and each distinct instant is turned into a local date once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from itertools import groupby, repeat
+from itertools import chain, groupby, repeat
 from operator import itemgetter
 from typing import Any, cast
 
@@ -27,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
 from catalyst_cli.db.models import Competency, LearningEvent, LearningProgress, QuizAttempt, User
-from catalyst_cli.enrolment import Enrolment, catalogue, enrolments
+from catalyst_cli.enrolment import ENROL, WITHDRAW, Enrolment, catalogue, enrolments
 from catalyst_cli.errors import NotEnrolledError
 from catalyst_cli.rules import DEFAULT_IDLE, Streak, percent_half_up, streak, time_spent
 from catalyst_cli.scope import Scope
@@ -42,46 +43,49 @@ ProgressRow = tuple[int, int, datetime, datetime | None]
 AttemptRow = tuple[int, int, datetime, bool, int, int, int | None]
 """One quiz attempt: (learner id, quiz id, created_at, passed, score, total, duration_us)."""
 
-EventRow = tuple[int, str, int | None, int | None, datetime, int | None]
-"""One recorded start, completion, enrolment or withdrawal of a learner:
-(learner id, kind, module id, competency id, time, duration_us)."""
+ModuleEventRow = tuple[int, int, datetime, int | None]
+"""One start (revisits too) or completion of a module: (learner id, module id, time,
+duration_us)."""
+
+EnrolmentEventRow = tuple[int, str, int, datetime]
+"""One enrol or withdraw: (learner id, kind, competency id, time)."""
 
 Span = tuple[datetime, datetime]
+Moment = tuple[datetime, int | None]
+"""An event's time and duration in microseconds (None or 0: a moment)."""
 
-_LEARNING_KINDS = ("start", "complete")
+_MODULE_KINDS = ("start", "complete")
 _MICROSECOND = timedelta(microseconds=1)
+_TIME = itemgetter(2)  # the time of a module event row and of an attempt row
+_EVENT_MOMENT = itemgetter(2, 3)  # (time, duration_us) of a module event row
+_ATTEMPT_MOMENT = itemgetter(2, 6)  # (created_at, duration_us) of an attempt row
 
 
-def event_span(at: datetime, duration_us: int | None) -> Span:
-    """An event as the span it reports: a moment, or the duration ending at its time."""
-    return (at - duration_us * _MICROSECOND, at) if duration_us else (at, at)
+def event_spans(moments: Iterable[Moment]) -> list[Span]:
+    """Events as the spans they report: a moment, or the duration ending at the event's time."""
+    return [(at - d * _MICROSECOND, at) if d else (at, at) for at, d in moments]
 
 
 @dataclass(frozen=True)
 class LearnerActivity:
-    """Everything one learner had recorded at or before `as_of`.
-
-    Events and attempts are in time order (as the read path streams them); nothing relies on
-    it but the speed of sorting their spans.
-    """
+    """Everything one learner had recorded at or before `as_of`."""
 
     learner: Learner
     as_of: datetime
     progress: tuple[ProgressRow, ...]
     attempts: tuple[AttemptRow, ...]
-    events: tuple[EventRow, ...] = ()
+    module_events: tuple[ModuleEventRow, ...] = ()
+    enrolment_events: tuple[EnrolmentEventRow, ...] = ()
     open_competencies: frozenset[int] | None = None  # None: every competency is open
 
     def enrolments(self) -> dict[int, Enrolment]:
         """The learner's enrolment in each competency they have an enrol or withdraw for."""
-        return enrolments((kind, c, at) for _, kind, _, c, at, _ in self.events if c is not None)
+        return enrolments((kind, c, at) for _, kind, c, at in self.enrolment_events)
 
     def catalogue(self, index: CatalogIndex) -> frozenset[int]:
         """The ids of the competencies the learner's figures count at `as_of`."""
-        everything = frozenset(c.id for c in index.competencies.values())
-        if self.open_competencies is None or self.open_competencies >= everything:
-            # every competency open: none has an enrol or withdraw, this learner's neither
-            return everything
+        if self.open_competencies is None:
+            return frozenset(c.id for c in index.competencies.values())
         return catalogue(self.open_competencies, self.enrolments())
 
     @property
@@ -95,23 +99,29 @@ class LearnerActivity:
 
     @cached_property
     def _activity_days(self) -> frozenset[date]:
-        instants = {at for _, kind, _, _, at, _ in self.events if kind in _LEARNING_KINDS}
-        instants.update(a[2] for a in self.attempts)
-        # each distinct instant converted once, in C: map, not a Python loop
+        instants = set(map(_TIME, self.module_events))
+        instants.update(map(_TIME, self.attempts))
+        # each distinct instant converted once, in C (map, not a Python loop)
         local = map(datetime.astimezone, instants, repeat(self.learner.tz))
         return frozenset(map(datetime.date, local))
 
-    def spans(self, modules: set[int] | None = None, quizzes: set[int] | None = None) -> list[Span]:
-        """The spans of the starts, completions and attempts on the modules and quizzes given."""
-        found = [
-            event_span(at, duration_us)
-            for _, kind, module_id, _, at, duration_us in self.events
-            if kind in _LEARNING_KINDS and (modules is None or module_id in modules)
-        ]
-        found.extend(
-            event_span(a[2], a[6]) for a in self.attempts if quizzes is None or a[1] in quizzes
-        )
-        return found
+    def spans(
+        self, modules: set[int] | None = None, quizzes: set[int] | None = None
+    ) -> Sequence[Span]:
+        """The spans of the module events and attempts on the modules and quizzes given.
+
+        All of them when both are None (derived once per learner).
+        """
+        if modules is None and quizzes is None:
+            return self._spans
+        events = (e for e in self.module_events if modules is None or e[1] in modules)
+        attempts = (a for a in self.attempts if quizzes is None or a[1] in quizzes)
+        return event_spans(chain(map(_EVENT_MOMENT, events), map(_ATTEMPT_MOMENT, attempts)))
+
+    @cached_property
+    def _spans(self) -> Sequence[Span]:
+        moments = chain(map(_EVENT_MOMENT, self.module_events), map(_ATTEMPT_MOMENT, self.attempts))
+        return event_spans(moments)
 
     def time_spent(
         self,
@@ -132,7 +142,7 @@ class LearnerActivity:
 
 
 def _email_key(session: Session) -> ColumnElement[str]:
-    """Users' email in byte order on every dialect, so the three streams merge in step."""
+    """Users' email in byte order on every dialect, so the streams merge in step."""
     if session.get_bind().dialect.name == "postgresql":
         return User.email.collate("C")
     return User.email.expression  # SQLite compares text bytewise
@@ -147,20 +157,19 @@ def iter_activity(
 ) -> Iterator[LearnerActivity]:
     """The activity at `as_of` of every learner in `scope` (and among `emails`), by email.
 
-    Four streamed queries, narrowed in SQL by the scope's learners and groups; its enrolment
-    rule is then applied to each learner's events. Memory holds one learner's rows at a time.
-    Events and attempts come in time order within a learner: SQLite reads them so from its
-    (user, time) indexes anyway, and sorting their spans is then nearly free.
+    Four or five streamed queries (the enrolment events only when a competency has any),
+    narrowed in SQL by the scope's learners and groups; its enrolment rule is then applied to
+    each learner's enrolment events. Memory holds one learner's rows at a time.
     """
     order = _email_key(session)
     keys = sorted({e.strip().lower() for e in emails}) if emails is not None else None
 
-    def scoped(stmt: Any, *then: Any) -> Any:
+    def scoped(stmt: Any) -> Any:
         if keys is not None:
             stmt = stmt.where(User.email.in_(keys))
         if scope is not None:
             stmt = stmt.where(scope.learner_clause())
-        return stmt.order_by(order, *then).execution_options(yield_per=_STREAM_BATCH)
+        return stmt.order_by(order).execution_options(yield_per=_STREAM_BATCH)
 
     # Core rows through the session's connection: for plain columns the ORM's row handling
     # adds nothing but time (a quarter to a third of the time a large report spends reading).
@@ -190,29 +199,45 @@ def iter_activity(
                 QuizAttempt.duration_us,
             )
             .join(User, User.id == QuizAttempt.user_id)
-            .where(QuizAttempt.created_at <= as_of),
-            QuizAttempt.created_at,
+            .where(QuizAttempt.created_at <= as_of)
         )
     )
-    events = conn.execute(
+    module_events = conn.execute(
         scoped(
             select(
                 User.id,
-                LearningEvent.kind,
                 LearningEvent.module_id,
-                LearningEvent.competency_id,
                 LearningEvent.occurred_at,
                 LearningEvent.duration_us,
             )
             .join(User, User.id == LearningEvent.user_id)
-            .where(LearningEvent.occurred_at <= as_of),
-            LearningEvent.occurred_at,
+            .where(LearningEvent.kind.in_(_MODULE_KINDS), LearningEvent.occurred_at <= as_of)
         )
     )
-    open_ones = open_competencies(session, as_of=as_of)
+    closed = closed_competencies(session, as_of=as_of)
+    # no enrol or withdraw recorded anywhere (the usual catalogue): no stream to read for them
+    enrolment_events: Iterable[Any] = ()
+    if closed:
+        enrolment_events = conn.execute(
+            scoped(
+                select(
+                    User.id,
+                    LearningEvent.kind,
+                    LearningEvent.competency_id,
+                    LearningEvent.occurred_at,
+                )
+                .join(User, User.id == LearningEvent.user_id)
+                .where(
+                    LearningEvent.kind.in_((ENROL, WITHDRAW)), LearningEvent.occurred_at <= as_of
+                )
+            )
+        )
+    everything = frozenset(conn.execute(select(Competency.id)).scalars())
+    open_ones = everything - closed
     progress_of = _ByLearner(progress)
     attempts_of = _ByLearner(attempts)
-    events_of = _ByLearner(events)
+    module_events_of = _ByLearner(module_events)
+    enrolment_events_of = _ByLearner(enrolment_events)
     for row in learners:
         learner = Learner(*row)
         activity = LearnerActivity(
@@ -220,23 +245,23 @@ def iter_activity(
             as_of,
             cast("tuple[ProgressRow, ...]", progress_of.take(learner.id)),
             cast("tuple[AttemptRow, ...]", attempts_of.take(learner.id)),
-            cast("tuple[EventRow, ...]", events_of.take(learner.id)),
+            cast("tuple[ModuleEventRow, ...]", module_events_of.take(learner.id)),
+            cast("tuple[EnrolmentEventRow, ...]", enrolment_events_of.take(learner.id)),
             open_ones,
         )
         if scope is None or scope.admits(activity):
             yield activity
 
 
-def open_competencies(session: Session, *, as_of: datetime) -> frozenset[int]:
-    """Competencies with no enrol or withdraw recorded at or before `as_of`: open to all."""
+def closed_competencies(session: Session, *, as_of: datetime) -> frozenset[int]:
+    """Competencies with an enrol or withdraw recorded at or before `as_of`: no longer open."""
     ev = LearningEvent
-    closed = (
+    stmt = (
         select(ev.competency_id)
         .where(ev.competency_id.is_not(None), ev.occurred_at <= as_of)
         .distinct()
     )
-    stmt = select(Competency.id).where(Competency.id.not_in(closed))
-    return frozenset(session.connection().execute(stmt).scalars())
+    return frozenset(c for c in session.connection().execute(stmt).scalars() if c is not None)
 
 
 _LEARNER_ID = itemgetter(0)
@@ -390,14 +415,13 @@ def module_statuses(
     progress = {p[1]: p for p in activity.progress}
     best: dict[int, int] = {}
     quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
-    spans: dict[int, list[Span]] = {}
+    moments: dict[int, list[Moment]] = {}
     for _, quiz_id, at, _, score, total, duration_us in activity.attempts:
         module_id = quiz_module[quiz_id]
         best[module_id] = max(best.get(module_id, 0), percent_half_up(score, total))
-        spans.setdefault(module_id, []).append(event_span(at, duration_us))
-    for _, kind, event_module, _, at, duration_us in activity.events:
-        if kind in _LEARNING_KINDS and event_module is not None:
-            spans.setdefault(event_module, []).append(event_span(at, duration_us))
+        moments.setdefault(module_id, []).append((at, duration_us))
+    for _, module_id, at, duration_us in activity.module_events:
+        moments.setdefault(module_id, []).append((at, duration_us))
     rows = []
     next_found = False
     for m in index.modules_of(competency):
@@ -422,7 +446,7 @@ def module_statuses(
                 completed_at=completed_at.astimezone(tz) if done and completed_at else None,
                 best_score=best.get(m.id),
                 is_next=is_next,
-                time_spent=time_spent(spans.get(m.id, ()), idle),
+                time_spent=time_spent(event_spans(moments.get(m.id, ())), idle),
             )
         )
     return rows

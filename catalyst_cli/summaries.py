@@ -30,7 +30,7 @@ from catalyst_cli.columns import (
 from catalyst_cli.db.models import Group, GroupMember, User
 from catalyst_cli.formats import SummaryKind
 from catalyst_cli.rules import percent_half_up, time_spent
-from catalyst_cli.stats import LearnerActivity, _email_key, event_span, learner_stats
+from catalyst_cli.stats import LearnerActivity, Moment, _email_key, event_spans, learner_stats
 
 Row = dict[str, Any]
 Span = tuple[datetime, datetime]
@@ -138,16 +138,15 @@ def _module_facts(activity: LearnerActivity, index: CatalogIndex) -> dict[int, _
     attempts: Counter[int] = Counter()
     passed: Counter[int] = Counter()
     best: dict[int, int] = {}
-    spans: dict[int, list[Span]] = {}
+    moments: dict[int, list[Moment]] = {}
     for _, quiz_id, at, ok, score, total, duration_us in activity.attempts:
         m = quiz_module[quiz_id]
         attempts[m] += 1
         passed[m] += ok
         best[m] = max(best.get(m, 0), percent_half_up(score, total))
-        spans.setdefault(m, []).append(event_span(at, duration_us))
-    for _, kind, module_id, _, at, duration_us in activity.events:
-        if kind in ("start", "complete") and module_id is not None:
-            spans.setdefault(module_id, []).append(event_span(at, duration_us))
+        moments.setdefault(m, []).append((at, duration_us))
+    for _, module_id, at, duration_us in activity.module_events:
+        moments.setdefault(module_id, []).append((at, duration_us))
     return {
         m: _ModuleFacts(
             m in started,
@@ -155,9 +154,9 @@ def _module_facts(activity: LearnerActivity, index: CatalogIndex) -> dict[int, _
             attempts[m],
             passed[m],
             best.get(m),
-            tuple(spans.get(m, ())),
+            tuple(event_spans(moments.get(m, ()))),
         )
-        for m in started | set(spans) | set(attempts)
+        for m in started | set(moments) | set(attempts)
     }
 
 
