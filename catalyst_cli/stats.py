@@ -2,9 +2,9 @@
 
 Set-based queries, whatever the number of learners: the learners, their progress rows (the
 derived state), their module events (starts, revisits, completions), their enrolment events
-(when there are any) and their quiz attempts, each streamed in email order and merged here. `stats`,
-`streak`, `modules` and `report` all derive their figures from the same `LearnerActivity` by the
-pure functions below, so the rules are written once.
+(when there are any) and their quiz attempts, each streamed in email order and merged here.
+`stats`, `streak`, `modules` and `report` all derive their figures from the same
+`LearnerActivity` by the pure functions below, so the rules are written once.
 
 A report reads every event of every learner, so this path is written for that: the rows are
 the driver's own (typed as the tuples below and read by unpacking or by position: a
