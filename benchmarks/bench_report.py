@@ -407,7 +407,7 @@ def baseline_postgres(url: str, out_path: Path) -> None:
 
 def _preload_catalyst(url: str) -> None:
     """Every module the report command imports, so that the clock times the work only."""
-    import sqlalchemy.orm  # noqa: F401
+    import sqlalchemy  # noqa: F401
     import typer.main
 
     import catalyst_cli.commands.report  # noqa: F401

@@ -65,15 +65,14 @@ def is_inactive(activity: LearnerActivity, days: int) -> bool:
 def last_events(activity: LearnerActivity, index: CatalogIndex) -> dict[int, datetime]:
     """The time of the last event (start, completion or attempt) on each module."""
     last: dict[int, datetime] = {}
-    for e in activity.events:
-        if e.kind in ("start", "complete") and e.module_id is not None:
-            if e.module_id not in last or e.at > last[e.module_id]:
-                last[e.module_id] = e.at
+    for _, module_id, at, _ in activity.module_events:
+        if module_id not in last or at > last[module_id]:
+            last[module_id] = at
     by_id = {q.id: q.module.id for q in index.quizzes.values()}
-    for a in activity.attempts:
-        m = by_id[a.quiz_id]
-        if m not in last or a.created_at > last[m]:
-            last[m] = a.created_at
+    for _, quiz_id, at, _, _, _, _ in activity.attempts:
+        m = by_id[quiz_id]
+        if m not in last or at > last[m]:
+            last[m] = at
     return last
 
 
@@ -88,12 +87,12 @@ def is_stuck(
     scope = {m.id for m in index.modules_of(competency) if m.competency_id in mine}
     as_of = activity.as_of
     waiting = [
-        p
-        for p in activity.progress
-        if p.module_id in scope and (p.completed_at is None or p.completed_at > as_of)
+        (module_id, started_at)
+        for _, module_id, started_at, completed_at in activity.progress
+        if module_id in scope and (completed_at is None or completed_at > as_of)
     ]
     if not waiting:
         return False
     last = last_events(activity, index)
     limit = as_of - timedelta(days=days)
-    return any(last.get(p.module_id, p.started_at) <= limit for p in waiting)
+    return any(last.get(module_id, started_at) <= limit for module_id, started_at in waiting)

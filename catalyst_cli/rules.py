@@ -77,17 +77,22 @@ def streak(days: Iterable[date], today: date) -> Streak:
 
     Current: the run ending today if today is active, else the run ending yesterday, else 0.
     """
-    ordered = sorted({d for d in days if d <= today})
+    end = today.toordinal()
+    ordered = sorted({n for n in map(date.toordinal, days) if n <= end})
     if not ordered:
         return Streak(0, 0, None, False, False)
     longest = run = 1
-    for prev, day in zip(ordered, ordered[1:], strict=False):
-        run = run + 1 if day - prev == timedelta(days=1) else 1
-        longest = max(longest, run)
-    last = ordered[-1]
-    active_today = last == today
-    current = run if last >= today - timedelta(days=1) else 0
-    return Streak(current, longest, last, current > 0 and not active_today, active_today)
+    prev = ordered[0]
+    for day in ordered[1:]:  # day numbers: consecutive days differ by one
+        run = run + 1 if day == prev + 1 else 1
+        if run > longest:
+            longest = run
+        prev = day
+    active_today = prev == end
+    current = run if prev >= end - 1 else 0
+    return Streak(
+        current, longest, date.fromordinal(prev), current > 0 and not active_today, active_today
+    )
 
 
 DEFAULT_IDLE = timedelta(minutes=30)
@@ -100,18 +105,15 @@ def time_spent(spans: Iterable[tuple[datetime, datetime]], idle: timedelta = DEF
     Sorted, neighbours whose gap is at most `idle` join; the joined spans' lengths add up, so
     overlapping time counts once and a lone moment counts 0.
     """
+    ordered = iter(sorted(spans))
+    first, last = next(ordered, (None, None))
+    if first is None or last is None:
+        return 0
     total = timedelta(0)
-    first: datetime | None = None
-    last: datetime | None = None
-    for start, end in sorted(spans):
-        if last is None or first is None:
-            first, last = start, end
-        elif start - last <= idle:
-            if end > last:
-                last = end
-        else:
+    for start, end in ordered:
+        if start - last > idle:
             total += last - first
             first, last = start, end
-    if first is not None and last is not None:
-        total += last - first
-    return total // timedelta(seconds=1)
+        elif end > last:
+            last = end
+    return (total + (last - first)) // timedelta(seconds=1)

@@ -18,7 +18,7 @@ joined as everywhere (`--idle`), added up.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -27,11 +27,11 @@ from sqlalchemy import Connection, func, select
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef
 from catalyst_cli.db.models import LearningEvent, QuizAttempt
-from catalyst_cli.enrolment import ENROL, WITHDRAW, enrolments
+from catalyst_cli.enrolment import enrolments
 from catalyst_cli.errors import InputError
 from catalyst_cli.formats import Period
 from catalyst_cli.rules import DEFAULT_IDLE, percent_half_up, time_spent
-from catalyst_cli.stats import LearnerActivity, event_span
+from catalyst_cli.stats import LearnerActivity, Moment, event_spans
 from catalyst_cli.summaries import mean_half_up
 
 Row = dict[str, Any]
@@ -181,7 +181,7 @@ class SeriesBuilder:
         self._modules_of: dict[Ids, tuple[int, ...]] = {}
         self._quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
 
-    def _catalogue(self, enrols: list[tuple[str, int | None, datetime]], at: datetime) -> Ids:
+    def _catalogue(self, enrols: Sequence[tuple[str, int | None, datetime]], at: datetime) -> Ids:
         """The learner's catalogue as of `at`, from their enrol and withdraw events."""
         if not enrols and not self.closures:
             return self.all_competencies
@@ -204,12 +204,12 @@ class SeriesBuilder:
         n = len(periods)
         as_of = learner.as_of
         completions = {
-            p.module_id: p.completed_at
-            for p in learner.progress
-            if p.completed_at is not None and p.completed_at <= as_of
+            module_id: completed_at
+            for _, module_id, _, completed_at in learner.progress
+            if completed_at is not None and completed_at <= as_of
         }
         enrols = [
-            (e.kind, e.competency_id, e.at) for e in learner.events if e.kind in (ENROL, WITHDRAW)
+            (kind, competency_id, at) for _, kind, competency_id, at in learner.enrolment_events
         ]
         changes = {periods.at(t) for t in completions.values()}
         changes.update(periods.at(at) for _, _, at in enrols)
@@ -235,16 +235,15 @@ class SeriesBuilder:
         for held in {periods.holding(d) for d in learner.activity_days()}:
             if held is not None and scoped[bisect_right(starts, held) - 1]:
                 sums.active[held] += 1
-        spans: dict[int, list[tuple[datetime, datetime]]] = {}
+        held_moments: dict[int, list[Moment]] = {}
         in_scope_modules = None if self.competency is None else {m.id for m in self.scope_modules}
         quiz_module = self._quiz_module
         moments = [
-            (e.at, e.module_id, e.duration_us)
-            for e in learner.events
-            if e.kind in ("start", "complete")
+            (at, module_id, duration_us) for _, module_id, at, duration_us in learner.module_events
         ]
         moments.extend(
-            (a.created_at, quiz_module[a.quiz_id], a.duration_us) for a in learner.attempts
+            (at, quiz_module[quiz_id], duration_us)
+            for _, quiz_id, at, _, _, _, duration_us in learner.attempts
         )
         for at, module_id, duration in moments:
             if at < self.first_instant or (
@@ -253,9 +252,9 @@ class SeriesBuilder:
                 continue
             k = periods.at(at)
             if k < n and scoped[bisect_right(starts, k) - 1]:
-                spans.setdefault(k, []).append(event_span(at, duration))
-        for k, held_spans in spans.items():
-            sums.spent[k] += time_spent(held_spans, self.idle)
+                held_moments.setdefault(k, []).append((at, duration))
+        for k, in_period in held_moments.items():
+            sums.spent[k] += time_spent(event_spans(in_period), self.idle)
 
     def rows(self) -> Iterator[Row]:
         """One row per period, in order."""

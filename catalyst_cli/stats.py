@@ -1,24 +1,33 @@
 """The read path: what each learner had done by a moment, and the figures derived from it.
 
-Four set-based queries, whatever the number of learners: the learners, their progress rows
-(the derived state), their recorded events and their quiz attempts, each streamed in email
-order and merged here. `stats`, `streak`,
-`modules` and `report` all derive their figures from the same `LearnerActivity` by the pure
-functions below, so the rules are written once.
+Set-based queries, whatever the number of learners: the learners, their progress rows (the
+derived state), their module events (starts, revisits, completions), their enrolment events
+(when there are any) and their quiz attempts, each streamed in email order and merged here.
+`stats`, `streak`, `modules` and `report` all derive their figures from the same
+`LearnerActivity` by the pure functions below, so the rules are written once.
+
+A report reads every event of every learner, so this path is written for that: the rows are
+the driver's own (typed as the tuples below and read by unpacking or by position: a
+NamedTuple per row cost more than reading the row), grouped per learner with
+itertools.groupby; each learner's spans, activity days and streak are derived once, whoever
+asks, and each distinct instant is turned into a local date once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from functools import cached_property
+from itertools import chain, groupby, repeat
+from operator import itemgetter
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, select
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
 from catalyst_cli.db.models import Competency, LearningEvent, LearningProgress, QuizAttempt, User
-from catalyst_cli.enrolment import Enrolment, catalogue, enrolments
+from catalyst_cli.enrolment import ENROL, WITHDRAW, Enrolment, catalogue, enrolments
 from catalyst_cli.errors import NotEnrolledError
 from catalyst_cli.rules import DEFAULT_IDLE, Streak, percent_half_up, streak, time_spent
 from catalyst_cli.scope import Scope
@@ -27,44 +36,33 @@ from catalyst_cli.users import Learner, get_learner
 
 _STREAM_BATCH = 5000
 
+ProgressRow = tuple[int, int, datetime, datetime | None]
+"""A learner's progress row on one module: (learner id, module id, started_at, completed_at)."""
 
-class ProgressRow(NamedTuple):
-    """A learner's progress row on one module."""
+AttemptRow = tuple[int, int, datetime, bool, int, int, int | None]
+"""One quiz attempt: (learner id, quiz id, created_at, passed, score, total, duration_us)."""
 
-    module_id: int
-    started_at: datetime
-    completed_at: datetime | None
+ModuleEventRow = tuple[int, int, datetime, int | None]
+"""One start (revisits too) or completion of a module: (learner id, module id, time,
+duration_us)."""
 
+EnrolmentEventRow = tuple[int, str, int, datetime]
+"""One enrol or withdraw: (learner id, kind, competency id, time)."""
 
-class AttemptRow(NamedTuple):
-    """One quiz attempt of a learner."""
+Span = tuple[datetime, datetime]
+Moment = tuple[datetime, int | None]
+"""An event's time and duration in microseconds (None or 0: a moment)."""
 
-    quiz_id: int
-    created_at: datetime
-    passed: bool
-    score: int
-    total: int
-    duration_us: int | None
-
-
-class EventRow(NamedTuple):
-    """One recorded start, completion, enrolment or withdrawal of a learner."""
-
-    kind: str
-    module_id: int | None
-    competency_id: int | None
-    at: datetime
-    duration_us: int | None
+_MODULE_KINDS = ("start", "complete")
+_MICROSECOND = timedelta(microseconds=1)
+_TIME = itemgetter(2)  # the time of a module event row and of an attempt row
+_EVENT_MOMENT = itemgetter(2, 3)  # (time, duration_us) of a module event row
+_ATTEMPT_MOMENT = itemgetter(2, 6)  # (created_at, duration_us) of an attempt row
 
 
-_LEARNING_KINDS = ("start", "complete")
-
-
-def event_span(at: datetime, duration_us: int | None) -> tuple[datetime, datetime]:
-    """An event as the span it reports: a moment, or the duration ending at its time."""
-    if not duration_us:
-        return (at, at)
-    return (at - timedelta(microseconds=duration_us), at)
+def event_spans(moments: Iterable[Moment]) -> list[Span]:
+    """Events as the spans they report: a moment, or the duration ending at the event's time."""
+    return [(at - d * _MICROSECOND, at) if d else (at, at) for at, d in moments]
 
 
 @dataclass(frozen=True)
@@ -75,12 +73,13 @@ class LearnerActivity:
     as_of: datetime
     progress: tuple[ProgressRow, ...]
     attempts: tuple[AttemptRow, ...]
-    events: tuple[EventRow, ...] = ()
+    module_events: tuple[ModuleEventRow, ...] = ()
+    enrolment_events: tuple[EnrolmentEventRow, ...] = ()
     open_competencies: frozenset[int] | None = None  # None: every competency is open
 
     def enrolments(self) -> dict[int, Enrolment]:
         """The learner's enrolment in each competency they have an enrol or withdraw for."""
-        return enrolments((e.kind, e.competency_id, e.at) for e in self.events)
+        return enrolments((kind, c, at) for _, kind, c, at in self.enrolment_events)
 
     def catalogue(self, index: CatalogIndex) -> frozenset[int]:
         """The ids of the competencies the learner's figures count at `as_of`."""
@@ -93,12 +92,35 @@ class LearnerActivity:
         """The learner's local date of `as_of`."""
         return local_date(self.as_of, self.learner.tz)
 
-    def activity_days(self) -> set[date]:
+    def activity_days(self) -> frozenset[date]:
         """Local dates of every start (revisits too), completion and attempt (learner-wide)."""
-        tz = self.learner.tz
-        instants = {e.at for e in self.events if e.kind in _LEARNING_KINDS}
-        instants.update(a.created_at for a in self.attempts)
-        return {at.astimezone(tz).date() for at in instants}
+        return self._activity_days
+
+    @cached_property
+    def _activity_days(self) -> frozenset[date]:
+        instants = set(map(_TIME, self.module_events))
+        instants.update(map(_TIME, self.attempts))
+        # each distinct instant converted once, in C (map, not a Python loop)
+        local = map(datetime.astimezone, instants, repeat(self.learner.tz))
+        return frozenset(map(datetime.date, local))
+
+    def spans(
+        self, modules: set[int] | None = None, quizzes: set[int] | None = None
+    ) -> Sequence[Span]:
+        """The spans of the module events and attempts on the modules and quizzes given.
+
+        All of them when both are None (derived once per learner).
+        """
+        if modules is None and quizzes is None:
+            return self._spans
+        events = (e for e in self.module_events if modules is None or e[1] in modules)
+        attempts = (a for a in self.attempts if quizzes is None or a[1] in quizzes)
+        return event_spans(chain(map(_EVENT_MOMENT, events), map(_ATTEMPT_MOMENT, attempts)))
+
+    @cached_property
+    def _spans(self) -> Sequence[Span]:
+        moments = chain(map(_EVENT_MOMENT, self.module_events), map(_ATTEMPT_MOMENT, self.attempts))
+        return event_spans(moments)
 
     def time_spent(
         self,
@@ -107,25 +129,19 @@ class LearnerActivity:
         quizzes: set[int] | None = None,
     ) -> int:
         """Seconds spent on the modules and quizzes given (all when None), by the spec's rule."""
-        spans = [
-            event_span(e.at, e.duration_us)
-            for e in self.events
-            if e.kind in _LEARNING_KINDS and (modules is None or e.module_id in modules)
-        ]
-        spans.extend(
-            event_span(a.created_at, a.duration_us)
-            for a in self.attempts
-            if quizzes is None or a.quiz_id in quizzes
-        )
-        return time_spent(spans, idle)
+        return time_spent(self.spans(modules, quizzes), idle)
 
     def streak(self) -> Streak:
         """The learner's streak figures on the day of `as_of`."""
+        return self._streak
+
+    @cached_property
+    def _streak(self) -> Streak:
         return streak(self.activity_days(), self.today)
 
 
 def _email_key(session: Connection) -> ColumnElement[str]:
-    """Users' email in byte order on every dialect, so the three streams merge in step."""
+    """Users' email in byte order on every dialect, so the streams merge in step."""
     if session.dialect.name == "postgresql":
         return User.c.email.collate("C")
     return User.c.email.expression  # SQLite compares text bytewise
@@ -140,8 +156,9 @@ def iter_activity(
 ) -> Iterator[LearnerActivity]:
     """The activity at `as_of` of every learner in `scope` (and among `emails`), by email.
 
-    Four streamed queries, narrowed in SQL by the scope's learners and groups; its enrolment
-    rule is then applied to each learner's events. Memory holds one learner's rows at a time.
+    Four or five streamed queries (the enrolment events only when a competency has any),
+    narrowed in SQL by the scope's learners and groups; its enrolment rule is then applied to
+    each learner's enrolment events. Memory holds one learner's rows at a time.
     """
     order = _email_key(session)
     keys = sorted({e.strip().lower() for e in emails}) if emails is not None else None
@@ -184,63 +201,91 @@ def iter_activity(
             .where(QuizAttempt.c.created_at <= as_of)
         )
     )
-    events = conn.execute(
+    module_events = conn.execute(
         scoped(
             select(
                 User.c.id,
-                LearningEvent.c.kind,
                 LearningEvent.c.module_id,
-                LearningEvent.c.competency_id,
                 LearningEvent.c.occurred_at,
                 LearningEvent.c.duration_us,
             )
             .join(User, User.c.id == LearningEvent.c.user_id)
-            .where(LearningEvent.c.occurred_at <= as_of)
+            .where(LearningEvent.c.kind.in_(_MODULE_KINDS), LearningEvent.c.occurred_at <= as_of)
         )
     )
-    open_ones = open_competencies(session, as_of=as_of)
-    progress_by_user = _Grouped(progress)
-    attempts_by_user = _Grouped(attempts)
-    events_by_user = _Grouped(events)
+    closed = closed_competencies(session, as_of=as_of)
+    # no enrol or withdraw recorded anywhere (the usual catalogue): no stream to read for them
+    enrolment_events: Iterable[Any] = ()
+    if closed:
+        enrolment_events = conn.execute(
+            scoped(
+                select(
+                    User.c.id,
+                    LearningEvent.c.kind,
+                    LearningEvent.c.competency_id,
+                    LearningEvent.c.occurred_at,
+                )
+                .join(User, User.c.id == LearningEvent.c.user_id)
+                .where(
+                    LearningEvent.c.kind.in_((ENROL, WITHDRAW)),
+                    LearningEvent.c.occurred_at <= as_of,
+                )
+            )
+        )
+    everything = frozenset(conn.execute(select(Competency.c.id)).scalars())
+    open_ones = everything - closed
+    progress_of = _ByLearner(progress)
+    attempts_of = _ByLearner(attempts)
+    module_events_of = _ByLearner(module_events)
+    enrolment_events_of = _ByLearner(enrolment_events)
     for row in learners:
         learner = Learner(*row)
         activity = LearnerActivity(
             learner,
             as_of,
-            tuple(ProgressRow(*r[1:]) for r in progress_by_user.take(learner.id)),
-            tuple(AttemptRow(*r[1:]) for r in attempts_by_user.take(learner.id)),
-            tuple(EventRow(*r[1:]) for r in events_by_user.take(learner.id)),
+            cast("tuple[ProgressRow, ...]", progress_of.take(learner.id)),
+            cast("tuple[AttemptRow, ...]", attempts_of.take(learner.id)),
+            cast("tuple[ModuleEventRow, ...]", module_events_of.take(learner.id)),
+            cast("tuple[EnrolmentEventRow, ...]", enrolment_events_of.take(learner.id)),
             open_ones,
         )
         if scope is None or scope.admits(activity):
             yield activity
 
 
-def open_competencies(session: Connection, *, as_of: datetime) -> frozenset[int]:
-    """Competencies with no enrol or withdraw recorded at or before `as_of`: open to all."""
+def closed_competencies(session: Connection, *, as_of: datetime) -> frozenset[int]:
+    """Competencies with an enrol or withdraw recorded at or before `as_of`: no longer open."""
     ev = LearningEvent.c
-    closed = (
+    stmt = (
         select(ev.competency_id)
         .where(ev.competency_id.is_not(None), ev.occurred_at <= as_of)
         .distinct()
     )
-    stmt = select(Competency.c.id).where(Competency.c.id.not_in(closed))
-    return frozenset(session.execute(stmt).scalars())
+    return frozenset(c for c in session.execute(stmt).scalars() if c is not None)
 
 
-class _Grouped:
-    """Consecutive rows of a stream ordered like the learners, taken one learner at a time."""
+_LEARNER_ID = itemgetter(0)
+
+
+class _ByLearner:
+    """A stream of rows ordered like the learners, its learner's id first: a learner at a time."""
 
     def __init__(self, rows: Iterable[Any]) -> None:
-        self._rows = iter(rows)
-        self._head: Any = next(self._rows, None)
+        self._groups: Iterator[tuple[Any, Iterator[Any]]] = groupby(rows, _LEARNER_ID)
+        self._id: Any = None
+        self._rows: Iterator[Any] = iter(())
+        self._next()
 
-    def take(self, user_id: int) -> list[Any]:
-        out = []
-        while self._head is not None and self._head[0] == user_id:
-            out.append(self._head)
-            self._head = next(self._rows, None)
-        return out
+    def _next(self) -> None:
+        self._id, self._rows = next(self._groups, (None, iter(())))
+
+    def take(self, learner_id: int) -> tuple[Any, ...]:
+        """The learner's rows: the next group if it is theirs (a learner may have none)."""
+        if self._id != learner_id:
+            return ()
+        rows = tuple(self._rows)
+        self._next()
+        return rows
 
 
 def learner_activity(session: Connection, learner: Learner, *, as_of: datetime) -> LearnerActivity:
@@ -291,15 +336,21 @@ def learner_stats(
     catalogue_quizzes = {q.id for q in quizzes if q.module.competency_id in mine}
     as_of = activity.as_of
     completed = in_progress = 0
-    for p in activity.progress:
-        if p.module_id not in in_scope:
+    for _, module_id, _, completed_at in activity.progress:
+        if module_id not in in_scope:
             continue
-        if p.completed_at is not None and p.completed_at <= as_of:
+        if completed_at is not None and completed_at <= as_of:
             completed += 1
         else:
             in_progress += 1
-    attempts = [a for a in activity.attempts if a.quiz_id in quiz_scope]
-    passed = [a for a in attempts if a.passed]
+    attempts = passed = 0
+    passed_quizzes: set[int] = set()
+    for _, quiz_id, _, ok, _, _, _ in activity.attempts:
+        if quiz_id in quiz_scope:
+            attempts += 1
+            if ok:
+                passed += 1
+                passed_quizzes.add(quiz_id)
     s = activity.streak()
     learner = activity.learner
     return LearnerStats(
@@ -313,9 +364,9 @@ def learner_stats(
         modules_in_progress=in_progress,
         progress_percent=percent_half_up(completed, len(in_scope)),
         quizzes_total=len(catalogue_quizzes),
-        quizzes_passed=len({a.quiz_id for a in passed if a.quiz_id in catalogue_quizzes}),
-        quiz_attempts=len(attempts),
-        quiz_attempts_passed=len(passed),
+        quizzes_passed=len(passed_quizzes & catalogue_quizzes),
+        quiz_attempts=attempts,
+        quiz_attempts_passed=passed,
         current_streak=s.current,
         longest_streak=s.longest,
         last_active=s.last_active,
@@ -361,24 +412,24 @@ def module_statuses(
     """
     tz = activity.learner.tz
     as_of = activity.as_of
-    progress = {p.module_id: p for p in activity.progress}
+    progress = {p[1]: p for p in activity.progress}
     best: dict[int, int] = {}
     quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
-    spans: dict[int, list[tuple[datetime, datetime]]] = {}
-    for a in activity.attempts:
-        module_id = quiz_module[a.quiz_id]
-        best[module_id] = max(best.get(module_id, 0), percent_half_up(a.score, a.total))
-        spans.setdefault(module_id, []).append(event_span(a.created_at, a.duration_us))
-    for e in activity.events:
-        if e.kind in _LEARNING_KINDS and e.module_id is not None:
-            spans.setdefault(e.module_id, []).append(event_span(e.at, e.duration_us))
+    moments: dict[int, list[Moment]] = {}
+    for _, quiz_id, at, _, score, total, duration_us in activity.attempts:
+        module_id = quiz_module[quiz_id]
+        best[module_id] = max(best.get(module_id, 0), percent_half_up(score, total))
+        moments.setdefault(module_id, []).append((at, duration_us))
+    for _, module_id, at, duration_us in activity.module_events:
+        moments.setdefault(module_id, []).append((at, duration_us))
     rows = []
     next_found = False
     for m in index.modules_of(competency):
         if catalogue is not None and m.competency_id not in catalogue:
             continue
         p = progress.get(m.id)
-        done = p is not None and p.completed_at is not None and p.completed_at <= as_of
+        started_at, completed_at = (None, None) if p is None else (p[2], p[3])
+        done = completed_at is not None and completed_at <= as_of
         status = "completed" if done else "in_progress" if p is not None else "not_started"
         is_next = not done and not next_found
         next_found = next_found or is_next
@@ -391,13 +442,11 @@ def module_statuses(
                 title=m.title,
                 position=m.position,
                 status=status,
-                started_at=None if p is None else p.started_at.astimezone(tz),
-                completed_at=p.completed_at.astimezone(tz)
-                if done and p and p.completed_at
-                else None,
+                started_at=None if started_at is None else started_at.astimezone(tz),
+                completed_at=completed_at.astimezone(tz) if done and completed_at else None,
                 best_score=best.get(m.id),
                 is_next=is_next,
-                time_spent=time_spent(spans.get(m.id, ()), idle),
+                time_spent=time_spent(event_spans(moments.get(m.id, ())), idle),
             )
         )
     return rows

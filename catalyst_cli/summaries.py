@@ -29,7 +29,7 @@ from catalyst_cli.columns import (
 from catalyst_cli.db.models import Group, GroupMember, User
 from catalyst_cli.formats import SummaryKind
 from catalyst_cli.rules import percent_half_up, time_spent
-from catalyst_cli.stats import LearnerActivity, _email_key, event_span, learner_stats
+from catalyst_cli.stats import LearnerActivity, Moment, _email_key, event_spans, learner_stats
 
 Row = dict[str, Any]
 Span = tuple[datetime, datetime]
@@ -128,25 +128,24 @@ def _module_facts(activity: LearnerActivity, index: CatalogIndex) -> dict[int, _
     """The learner's facts on each module they have any record of."""
     as_of = activity.as_of
     quiz_module = {q.id: q.module.id for q in index.quizzes.values()}
-    started = {p.module_id for p in activity.progress}
+    started = {p[1] for p in activity.progress}
     completed = {
-        p.module_id
-        for p in activity.progress
-        if p.completed_at is not None and p.completed_at <= as_of
+        module_id
+        for _, module_id, _, completed_at in activity.progress
+        if completed_at is not None and completed_at <= as_of
     }
     attempts: Counter[int] = Counter()
     passed: Counter[int] = Counter()
     best: dict[int, int] = {}
-    spans: dict[int, list[Span]] = {}
-    for a in activity.attempts:
-        m = quiz_module[a.quiz_id]
+    moments: dict[int, list[Moment]] = {}
+    for _, quiz_id, at, ok, score, total, duration_us in activity.attempts:
+        m = quiz_module[quiz_id]
         attempts[m] += 1
-        passed[m] += a.passed
-        best[m] = max(best.get(m, 0), percent_half_up(a.score, a.total))
-        spans.setdefault(m, []).append(event_span(a.created_at, a.duration_us))
-    for e in activity.events:
-        if e.kind in ("start", "complete") and e.module_id is not None:
-            spans.setdefault(e.module_id, []).append(event_span(e.at, e.duration_us))
+        passed[m] += ok
+        best[m] = max(best.get(m, 0), percent_half_up(score, total))
+        moments.setdefault(m, []).append((at, duration_us))
+    for _, module_id, at, duration_us in activity.module_events:
+        moments.setdefault(module_id, []).append((at, duration_us))
     return {
         m: _ModuleFacts(
             m in started,
@@ -154,9 +153,9 @@ def _module_facts(activity: LearnerActivity, index: CatalogIndex) -> dict[int, _
             attempts[m],
             passed[m],
             best.get(m),
-            tuple(spans.get(m, ())),
+            tuple(event_spans(moments.get(m, ()))),
         )
-        for m in started | set(spans) | set(attempts)
+        for m in started | set(moments) | set(attempts)
     }
 
 
@@ -287,7 +286,9 @@ def group_summary(
             continue
         stats = learner_stats(learner, index, competency, idle)
         scores = [
-            percent_half_up(a.score, a.total) for a in learner.attempts if a.quiz_id in quiz_scope
+            percent_half_up(score, total)
+            for _, quiz_id, _, _, score, total, _ in learner.attempts
+            if quiz_id in quiz_scope
         ]
         for name in groups:
             tallies.setdefault(name, Tally()).add(
