@@ -1,8 +1,12 @@
-"""Re-take every figure of benchmarks/README.md's import and report tables, one after another.
+"""Re-take the figures of issue 13's targets (benchmarks/README.md), one after another.
 
     python benchmarks/run_all.py [--runs 1] [--big]
 
 Runs, each in its own process, with the interpreter running this script:
+  bench_startup.py --runs 15                       one scripted command against a Typer +
+                                                   sqlite3 script (start, complete, quiz
+                                                   submit, enrol, stats, streak)
+  bench_loop.py --rows 1000                        the README's shell loop against its pipe
   bench_import.py --runs RUNS                      import, 10,000 x 50 seeded export, SQLite
                                                    and PostgreSQL
   bench_report.py --users 10000 --runs RUNS        report, SQLite and PostgreSQL
@@ -30,6 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     runs = str(args.runs)
     commands = [
+        ["bench_startup.py", "--runs", "15"],
+        ["bench_loop.py", "--rows", "1000"],
         ["bench_import.py", "--runs", runs],
         ["bench_report.py", "--users", "10000", "--runs", runs],
         ["bench_report.py", "--users", "1000", "--runs", "1"],
