@@ -338,9 +338,10 @@ def postgres_template(scratch: Scratch, empty: Path) -> str:
     """A database migrated to head with the SQLite template's catalogue and learners."""
     from sqlalchemy import create_engine, insert, select, text
 
+    from catalyst_cli.db import models  # noqa: F401  (the tables, on the metadata)
+    from catalyst_cli.db.base import metadata
     from catalyst_cli.db.engine import make_engine
     from catalyst_cli.db.migrate import upgrade
-    from catalyst_cli.db.models import Base
     from catalyst_cli.db.url import normalize_url
 
     url = scratch.create("template")
@@ -348,7 +349,7 @@ def postgres_template(scratch: Scratch, empty: Path) -> str:
     upgrade(engine)
     source = create_engine(f"sqlite:///{empty}")
     with source.connect() as src, engine.begin() as dst:
-        for table in Base.metadata.sorted_tables:
+        for table in metadata.sorted_tables:
             if table.name in TABLES:
                 continue
             rows = [dict(r._mapping) for r in src.execute(select(table))]
