@@ -107,8 +107,7 @@ def first_event(session: Connection, as_of: datetime) -> datetime | None:
         LearningEvent.c.occurred_at <= as_of
     )
     attempts = select(func.min(QuizAttempt.c.created_at)).where(QuizAttempt.c.created_at <= as_of)
-    conn = session
-    found = [t for t in (conn.execute(events).scalar(), conn.execute(attempts).scalar()) if t]
+    found = [t for t in (session.execute(events).scalar(), session.execute(attempts).scalar()) if t]
     return min(found) if found else None
 
 
