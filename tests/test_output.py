@@ -2,7 +2,9 @@
 
 import io
 import os
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,3 +113,24 @@ def test_atomic_file_name_with_nul_is_one_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot contain NUL"):
         with atomic_text_file(tmp_path / "a\x00b"):
             pass
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"user": "ann@example.com", "n": 5, "percent": 33.3, "none": None, "ok": True},
+        {"name": "  Ann  ", "wide": "日本語の名前", "day": date(2026, 1, 2), "x": ""},
+        {"status": "in_progress", "started_at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)},
+        {"k": "tab\there", "newline": "a\nb"},
+    ],
+)
+def test_one_record_reads_as_tabulate_plain_would_print_it(row: dict[str, Any]) -> None:
+    """`write_pairs` lays a record out without loading tabulate: the same bytes as it gave."""
+    from tabulate import tabulate
+
+    from catalyst_cli.output import _shown
+
+    out = io.StringIO()
+    write_pairs(row, out)
+    expected = tabulate([[k, _shown(v)] for k, v in row.items()], tablefmt="plain") + "\n"
+    assert out.getvalue() == expected
