@@ -34,7 +34,6 @@ once more under cProfile and writes the stats there (FILE-postgresql for Postgre
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import os
@@ -47,10 +46,11 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchkit import peak_memory_kib, postgres_server, raw_sqlite
 
 AS_OF = "2026-06-30"
 TARGET = 0.5
@@ -198,10 +198,7 @@ def catalogue(execute: Any) -> tuple[Any, ...]:
 
 def run_baseline(db: str, events: Path) -> None:
     began = time.perf_counter()
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("PRAGMA journal_mode = WAL")
-    con.execute("PRAGMA synchronous = NORMAL")
-    con.execute("PRAGMA foreign_keys = ON")
+    con = raw_sqlite(db)
     names = catalogue(lambda sql: con.execute(sql).fetchall())
     logged, attempts, progress = read_baseline(events, *names, lambda t: t.strftime(SQLITE_TS))
     con.execute("BEGIN")
@@ -241,19 +238,6 @@ def report(seconds: float) -> None:
     sys.stdout.write(json.dumps(result) + "\n")
 
 
-def peak_memory_kib() -> int:
-    """This process's peak resident memory.
-
-    VmHWM where Linux has it: ru_maxrss survives exec, so it would include the parent's peak.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def side(name: str, db: str, events: Path, profile: Path | None = None) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--side", name, db, str(events)]
     if profile is not None:
@@ -287,19 +271,6 @@ def content(db: str) -> dict[str, list[Any]]:
 
 def libpq(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-@contextlib.contextmanager
-def postgres_server(admin_url: str | None) -> Iterator[str]:
-    """The server given, or a throwaway one started like the tests' (tests/pg_server.py)."""
-    if admin_url:
-        yield admin_url
-        return
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.pg_server import throwaway_server
-
-    with throwaway_server() as url:
-        yield url
 
 
 class Scratch:

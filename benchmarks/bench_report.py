@@ -31,7 +31,6 @@ import csv
 import importlib
 import json
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from benchkit import cpu_seconds, peak_memory_kib, postgres_server
 
 AS_OF_DAY = "2026-03-31"
 TARGETS = {"sqlite": 1.6, "postgresql": 2.0}  # issue 13: catalyst's time at most this x
@@ -469,25 +470,6 @@ def child(side: str, url: str, out_path: Path) -> None:
     print(json.dumps(result))
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process so far (the database server's, on PostgreSQL, not included)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def peak_memory_kib() -> int:
-    """This process's peak resident memory.
-
-    VmHWM where Linux has it: ru_maxrss survives exec, so it would include the parent's peak.
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def run_side(side: str, url: str, out_path: Path, profile: Path | None = None) -> dict[str, Any]:
     """Run one side in a subprocess (under cProfile, into `profile`) and return its figures."""
     cmd = [sys.executable, __file__, "--child", side, "--db", url, "--out", str(out_path)]
@@ -552,19 +534,6 @@ def scratch_database(admin_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(_libpq(admin_url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.contextmanager
-def postgres_server(admin_url: str | None) -> Iterator[str]:
-    """The server given, or a throwaway one started like the tests' (tests/pg_server.py)."""
-    if admin_url:
-        yield admin_url
-        return
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.pg_server import throwaway_server
-
-    with throwaway_server() as url:
-        yield url
 
 
 def main() -> None:

@@ -36,6 +36,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchkit import raw_sqlite
+
 ZONES = (
     "UTC",
     "Europe/Paris",
@@ -83,10 +85,7 @@ def run_catalyst(db: Path, learners: Path) -> None:
 
 def run_baseline(db: Path, learners: Path) -> None:
     began = time.perf_counter()
-    con = sqlite3.connect(db, isolation_level=None)
-    con.execute("PRAGMA journal_mode = WAL")
-    con.execute("PRAGMA synchronous = NORMAL")
-    con.execute("PRAGMA foreign_keys = ON")
+    con = raw_sqlite(db)
     now = datetime.now(UTC).strftime(SQLITE_TS)
     with learners.open(newline="", encoding="utf-8") as f:
         rows = csv.reader(f)

@@ -23,7 +23,7 @@ from itertools import chain, groupby, repeat
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, Table, select
 
 from catalyst_cli.catalog import CatalogIndex, CompetencyRef, catalog_index
 from catalyst_cli.db.models import Competency, LearningEvent, LearningProgress, QuizAttempt, User
@@ -170,66 +170,38 @@ def iter_activity(
             stmt = stmt.where(scope.learner_clause())
         return stmt.order_by(order).execution_options(yield_per=_STREAM_BATCH)
 
+    def stream(table: Table, at: Any, columns: tuple[Any, ...], *conditions: Any) -> Any:
+        """`table`'s rows at or before `as_of`, learner id first, in the learners' order."""
+        stmt = select(User.c.id, *columns).join(User, User.c.id == table.c.user_id)
+        return session.execute(scoped(stmt.where(at <= as_of, *conditions)))
+
     learners = session.execute(
         scoped(select(User.c.id, User.c.email, User.c.name, User.c.timezone))
     )
-    progress = session.execute(
-        scoped(
-            select(
-                User.c.id,
-                LearningProgress.c.module_id,
-                LearningProgress.c.started_at,
-                LearningProgress.c.completed_at,
-            )
-            .join(User, User.c.id == LearningProgress.c.user_id)
-            .where(LearningProgress.c.started_at <= as_of)
-        )
+    lp, qa, ev = LearningProgress.c, QuizAttempt.c, LearningEvent.c
+    progress = stream(
+        LearningProgress, lp.started_at, (lp.module_id, lp.started_at, lp.completed_at)
     )
-    attempts = session.execute(
-        scoped(
-            select(
-                User.c.id,
-                QuizAttempt.c.quiz_id,
-                QuizAttempt.c.created_at,
-                QuizAttempt.c.passed,
-                QuizAttempt.c.score,
-                QuizAttempt.c.total_questions,
-                QuizAttempt.c.duration_us,
-            )
-            .join(User, User.c.id == QuizAttempt.c.user_id)
-            .where(QuizAttempt.c.created_at <= as_of)
-        )
+    attempts = stream(
+        QuizAttempt,
+        qa.created_at,
+        (qa.quiz_id, qa.created_at, qa.passed, qa.score, qa.total_questions, qa.duration_us),
     )
-    module_events = session.execute(
-        scoped(
-            select(
-                User.c.id,
-                LearningEvent.c.module_id,
-                LearningEvent.c.occurred_at,
-                LearningEvent.c.duration_us,
-            )
-            .join(User, User.c.id == LearningEvent.c.user_id)
-            .where(LearningEvent.c.kind.in_(_MODULE_KINDS), LearningEvent.c.occurred_at <= as_of)
-        )
+    module_events = stream(
+        LearningEvent,
+        ev.occurred_at,
+        (ev.module_id, ev.occurred_at, ev.duration_us),
+        ev.kind.in_(_MODULE_KINDS),
     )
     closed = closed_competencies(session, as_of=as_of)
     # no enrol or withdraw recorded anywhere (the usual catalogue): no stream to read for them
     enrolment_events: Iterable[Any] = ()
     if closed:
-        enrolment_events = session.execute(
-            scoped(
-                select(
-                    User.c.id,
-                    LearningEvent.c.kind,
-                    LearningEvent.c.competency_id,
-                    LearningEvent.c.occurred_at,
-                )
-                .join(User, User.c.id == LearningEvent.c.user_id)
-                .where(
-                    LearningEvent.c.kind.in_((ENROL, WITHDRAW)),
-                    LearningEvent.c.occurred_at <= as_of,
-                )
-            )
+        enrolment_events = stream(
+            LearningEvent,
+            ev.occurred_at,
+            (ev.kind, ev.competency_id, ev.occurred_at),
+            ev.kind.in_((ENROL, WITHDRAW)),
         )
     everything = frozenset(session.execute(select(Competency.c.id)).scalars())
     open_ones = everything - closed

@@ -30,21 +30,20 @@ ATTEMPT_CONTENT = Index(
     unique=True,
     **_partial("external_id IS NULL"),
 )
-MODULE_EVENT_CONTENT = Index(
-    "uq_learning_events_module_content",
-    LearningEvent.c.user_id,
-    LearningEvent.c.kind,
-    LearningEvent.c.module_id,
-    LearningEvent.c.occurred_at,
-    unique=True,
-    **_partial("external_id IS NULL AND module_id IS NOT NULL"),
-)
-COMPETENCY_EVENT_CONTENT = Index(
-    "uq_learning_events_competency_content",
-    LearningEvent.c.user_id,
-    LearningEvent.c.kind,
-    LearningEvent.c.competency_id,
-    LearningEvent.c.occurred_at,
-    unique=True,
-    **_partial("external_id IS NULL AND competency_id IS NOT NULL"),
-)
+
+
+def _event_content(target: str) -> Index:
+    """One learner's event of one kind on one target at one instant, once, when it has no id."""
+    return Index(
+        f"uq_learning_events_{target}_content",
+        LearningEvent.c.user_id,
+        LearningEvent.c.kind,
+        LearningEvent.c[f"{target}_id"],
+        LearningEvent.c.occurred_at,
+        unique=True,
+        **_partial(f"external_id IS NULL AND {target}_id IS NOT NULL"),
+    )
+
+
+MODULE_EVENT_CONTENT = _event_content("module")
+COMPETENCY_EVENT_CONTENT = _event_content("competency")
